@@ -1,0 +1,191 @@
+//! What goes into the core and what comes out of it.
+
+use std::fmt;
+
+use sluice_ofp::msg::multipart::Desc;
+use sluice_ofp::msg::port::PortReason;
+use sluice_ofp::msg::switch::SwitchFeatures;
+use sluice_ofp::{Message, OfError, Port, PortNo};
+
+/// An input to [`crate::Controller::handle`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Event {
+    /// A switch completed the OpenFlow handshake.
+    SwitchUp {
+        /// Its FEATURES_REPLY (the datapath id is in it).
+        features: SwitchFeatures,
+        /// Its description (DESC reply), if it answered.
+        desc: Option<Box<Desc>>,
+        /// Its ports (PORT_DESC reply).
+        ports: Vec<Port>,
+    },
+    /// A switch's connection closed.
+    SwitchDown {
+        /// The switch.
+        dp_id: u64,
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// Messages a switch sent, in order, from one read of its connection. Protocol
+    /// housekeeping (echo, barrier replies, handshake) is handled by the runtime and not
+    /// included.
+    Messages {
+        /// The switch.
+        dp_id: u64,
+        /// `(xid, message)` pairs.
+        msgs: Vec<(u32, Message)>,
+    },
+    /// The switch answered the barrier that followed an [`Output::Send`]: it has processed
+    /// every message sent before it.
+    BarrierDone {
+        /// The switch.
+        dp_id: u64,
+        /// The token given with the send.
+        token: u64,
+    },
+    /// The switch answered an error to a message we sent; `request` is that message, if the
+    /// connection still remembered it.
+    SwitchError {
+        /// The switch.
+        dp_id: u64,
+        /// The error.
+        error: OfError,
+        /// The request it refers to, in text form.
+        request: Option<String>,
+    },
+}
+
+/// Why a switch connection ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DisconnectReason {
+    /// The switch closed the connection.
+    Closed,
+    /// The switch sent something that is not valid OpenFlow 1.3.
+    Protocol(String),
+    /// The switch stopped answering echo requests.
+    Dead,
+    /// Too much was queued for a switch that does not read.
+    Slow,
+    /// Another connection claimed the same datapath id.
+    Replaced,
+    /// The controller closed it.
+    ByController(String),
+    /// A socket error.
+    Io(String),
+}
+
+impl fmt::Display for DisconnectReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DisconnectReason::Closed => f.write_str("connection closed by the switch"),
+            DisconnectReason::Protocol(why) => write!(f, "protocol error: {why}"),
+            DisconnectReason::Dead => f.write_str("no answer to echo requests"),
+            DisconnectReason::Slow => f.write_str("switch is not reading what is sent to it"),
+            DisconnectReason::Replaced => f.write_str("a new connection for the same datapath"),
+            DisconnectReason::ByController(why) => write!(f, "closed by the controller: {why}"),
+            DisconnectReason::Io(e) => write!(f, "socket error: {e}"),
+        }
+    }
+}
+
+/// An output of [`crate::Controller::handle`].
+#[derive(Debug, Clone, PartialEq)]
+pub enum Output {
+    /// Send messages to a switch, in order, in one write; with `barrier`, follow them with a
+    /// BARRIER_REQUEST and report its reply as [`Event::BarrierDone`] with this token.
+    Send {
+        /// The switch.
+        dp_id: u64,
+        /// The messages.
+        msgs: Vec<Message>,
+        /// A token to report when the switch has processed them all.
+        barrier: Option<u64>,
+    },
+    /// Close a switch's connection.
+    Disconnect {
+        /// The switch.
+        dp_id: u64,
+        /// Why, for the log.
+        reason: String,
+    },
+    /// Something an operator or a subscriber should know.
+    Notify(Notification),
+}
+
+/// A notable change, for the log, the event stream and the tests.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Notification {
+    /// A switch is connected and its ports are known.
+    DpConnected {
+        /// The switch.
+        dp_id: u64,
+        /// Its port numbers.
+        ports: Vec<PortNo>,
+        /// Its description, one line.
+        desc: String,
+    },
+    /// A switch's connection ended.
+    DpDisconnected {
+        /// The switch.
+        dp_id: u64,
+        /// Why.
+        reason: DisconnectReason,
+    },
+    /// A port was added, deleted or changed.
+    PortChange {
+        /// The switch.
+        dp_id: u64,
+        /// The port.
+        port_no: PortNo,
+        /// Added, deleted or modified.
+        reason: PortReason,
+        /// The port's name.
+        name: String,
+        /// Whether it is up (administratively and with a link).
+        up: bool,
+    },
+    /// A switch refused a message.
+    SwitchError {
+        /// The switch.
+        dp_id: u64,
+        /// The error.
+        error: OfError,
+        /// The refused message, in text form, if known.
+        request: Option<String>,
+    },
+}
+
+impl fmt::Display for Notification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Notification::DpConnected { dp_id, ports, desc } => {
+                write!(f, "DP {dp_id:#x} connected ({desc}), {} ports", ports.len())
+            }
+            Notification::DpDisconnected { dp_id, reason } => {
+                write!(f, "DP {dp_id:#x} disconnected: {reason}")
+            }
+            Notification::PortChange {
+                dp_id,
+                port_no,
+                reason,
+                name,
+                up,
+            } => write!(
+                f,
+                "DP {dp_id:#x} port {port_no} ({name}) {reason}, {}",
+                if *up { "up" } else { "down" }
+            ),
+            Notification::SwitchError {
+                dp_id,
+                error,
+                request,
+            } => {
+                write!(f, "DP {dp_id:#x} refused a message: {error}")?;
+                if let Some(r) = request {
+                    write!(f, " (request: {r})")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}

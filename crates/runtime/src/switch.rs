@@ -1,0 +1,719 @@
+//! One switch's OpenFlow connection: handshake, keepalive, xid tracking, barriers and batched
+//! writes. Each connection is its own task, so a misbehaving switch can only break itself.
+//!
+//! The task reads everything the socket has, cuts it into frames, answers protocol
+//! housekeeping itself (echo, barrier replies, multipart reassembly, error correlation) and
+//! passes the rest to the controller task as one batch. Everything to send (the
+//! controller's batches, echo replies) is encoded into one buffer and written with as few
+//! `write` calls as the socket allows: one per batch when the switch keeps up.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::io;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use sluice_core::{DisconnectReason, Event};
+use sluice_ofp::msg::error::{BadRequestCode, HelloFailedCode};
+use sluice_ofp::msg::hello::{Hello, negotiate};
+use sluice_ofp::msg::multipart::{
+    MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody,
+};
+use sluice_ofp::msg::switch::{ConfigFlags, SwitchConfig, SwitchFeatures};
+use sluice_ofp::{
+    ErrorMsg, FrameError, Message, OFP_VERSION, OfError, Port, action::OFPCML_NO_BUFFER, frame_len,
+};
+use tokio::io::Interest;
+use tokio::net::TcpStream;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::{Instant, sleep_until};
+use tracing::{debug, warn};
+
+use crate::Options;
+
+/// Identifies one connection (a switch may reconnect, and two connections may claim one id).
+pub(crate) type ConnId = u64;
+
+/// Something the controller asks a connection to do.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// Send these messages, then a barrier if a token is given.
+    Send {
+        msgs: Vec<Message>,
+        barrier: Option<u64>,
+    },
+}
+
+/// The controller's handle on a connection.
+#[derive(Debug)]
+pub(crate) struct SwitchHandle {
+    /// Batches to send; bounded, so a switch that does not read is noticed.
+    pub(crate) commands: mpsc::Sender<Command>,
+    /// Closes the connection.
+    pub(crate) close: Option<oneshot::Sender<DisconnectReason>>,
+}
+
+/// What a connection tells the controller.
+#[derive(Debug)]
+pub(crate) enum SwitchEvent {
+    /// The handshake completed.
+    Up {
+        conn: ConnId,
+        features: SwitchFeatures,
+        desc: Option<Box<sluice_ofp::msg::multipart::Desc>>,
+        ports: Vec<Port>,
+        handle: SwitchHandle,
+    },
+    /// An event for the core, from an established connection.
+    Core { conn: ConnId, event: Event },
+    /// The connection ended (after `Up`, or during the handshake when `dp_id` is `None`).
+    Down {
+        conn: ConnId,
+        dp_id: Option<u64>,
+        reason: DisconnectReason,
+    },
+}
+
+/// Requests sent to the switch whose replies the connection is waiting for.
+#[derive(Debug)]
+enum Pending {
+    /// An echo request sent for keepalive.
+    Echo,
+    /// A barrier; the token (if any) is reported to the core when it is answered.
+    Barrier(Option<u64>),
+    /// A multipart request; parts received so far.
+    Multipart(Option<MultipartReply>),
+    /// Any other request whose reply goes to the core.
+    Other,
+}
+
+/// At most this many requests are tracked; beyond it the oldest are forgotten.
+const MAX_PENDING: usize = 65_536;
+/// How many sent messages are remembered to explain an error from the switch (FAUCET keeps 32).
+const RECENT: usize = 32;
+/// Read at most this much before handling what was read, so one busy switch cannot starve
+/// the others on the same thread.
+const MAX_READ_BATCH: usize = 1 << 20;
+
+/// Why the connection must close.
+type Close = DisconnectReason;
+
+/// One connection's state.
+struct Conn {
+    stream: TcpStream,
+    peer: SocketAddr,
+    rbuf: BytesMut,
+    wbuf: Vec<u8>,
+    /// Bytes of `wbuf` already written.
+    wpos: usize,
+    next_xid: u32,
+    pending: BTreeMap<u32, Pending>,
+    recent: VecDeque<(u32, Message)>,
+    last_rx: Instant,
+    echo_sent: Option<Instant>,
+    opts: Options,
+}
+
+impl Conn {
+    fn new(stream: TcpStream, peer: SocketAddr, opts: Options) -> Self {
+        Conn {
+            stream,
+            peer,
+            rbuf: BytesMut::with_capacity(16 * 1024),
+            wbuf: Vec::with_capacity(16 * 1024),
+            wpos: 0,
+            next_xid: 1,
+            pending: BTreeMap::new(),
+            recent: VecDeque::with_capacity(RECENT),
+            last_rx: Instant::now(),
+            echo_sent: None,
+            opts,
+        }
+    }
+
+    fn xid(&mut self) -> u32 {
+        let x = self.next_xid;
+        self.next_xid = self.next_xid.wrapping_add(1).max(1);
+        x
+    }
+
+    /// Encodes a message with a fresh xid; tracks it if the switch will reply.
+    fn queue(&mut self, msg: Message, pending: Option<Pending>) -> u32 {
+        let xid = self.xid();
+        if let Err(e) = msg.encode(xid, &mut self.wbuf) {
+            // A message the core built too large to send is a bug; drop it and say so.
+            warn!(peer = %self.peer, "not sending {}: {e}", msg.type_name());
+            return xid;
+        }
+        if let Some(p) = pending.or_else(|| msg.expects_reply().then_some(Pending::Other)) {
+            if self.pending.len() >= MAX_PENDING {
+                self.pending.pop_first();
+            }
+            self.pending.insert(xid, p);
+        }
+        if self.recent.len() == RECENT {
+            self.recent.pop_front();
+        }
+        self.recent.push_back((xid, msg));
+        xid
+    }
+
+    /// Encodes a reply with the request's xid.
+    fn reply(&mut self, xid: u32, msg: &Message) {
+        if let Err(e) = msg.encode(xid, &mut self.wbuf) {
+            warn!(peer = %self.peer, "not sending {}: {e}", msg.type_name());
+        }
+    }
+
+    /// Bytes waiting to be written.
+    fn unsent(&self) -> usize {
+        self.wbuf.len() - self.wpos
+    }
+
+    /// Writes as much as the socket takes now, without waiting.
+    fn try_flush(&mut self) -> Result<(), Close> {
+        while self.wpos < self.wbuf.len() {
+            match self.stream.try_write(&self.wbuf[self.wpos..]) {
+                Ok(0) => return Err(Close::Closed),
+                Ok(n) => self.wpos += n,
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(()),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Close::Io(e.to_string())),
+            }
+        }
+        self.wbuf.clear();
+        self.wpos = 0;
+        Ok(())
+    }
+
+    /// Reads everything available now (up to a cap). Returns false at end of stream.
+    fn try_fill(&mut self) -> Result<bool, Close> {
+        let start = self.rbuf.len();
+        loop {
+            if self.rbuf.capacity() - self.rbuf.len() < 4096 {
+                self.rbuf.reserve(64 * 1024);
+            }
+            match self.stream.try_read_buf(&mut self.rbuf) {
+                Ok(0) => return Ok(false),
+                Ok(_) => {
+                    if self.rbuf.len() - start >= MAX_READ_BATCH {
+                        return Ok(true);
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => return Err(Close::Io(e.to_string())),
+            }
+        }
+    }
+
+    /// Why the connection ends when the peer closes it: cleanly between messages, or in the
+    /// middle of one.
+    fn end_of_stream(&self) -> Close {
+        if self.rbuf.is_empty() {
+            Close::Closed
+        } else {
+            Close::Protocol(format!(
+                "connection closed {} bytes into a message",
+                self.rbuf.len()
+            ))
+        }
+    }
+
+    /// Cuts the next complete frame from the read buffer.
+    fn next_frame(&mut self) -> Result<Option<Bytes>, Close> {
+        match frame_len(&self.rbuf) {
+            Ok(Some(len)) => Ok(Some(self.rbuf.split_to(len).freeze())),
+            Ok(None) => Ok(None),
+            Err(FrameError { length }) => {
+                let header = self.rbuf.split_to(8);
+                self.send_error(OfError::BadRequest(BadRequestCode::BadLen), &header);
+                Err(Close::Protocol(format!(
+                    "message length {length} is below the 8-byte header"
+                )))
+            }
+        }
+    }
+
+    /// Queues an ERROR about `request` (best effort: the connection is usually closing).
+    fn send_error(&mut self, error: OfError, request: &[u8]) {
+        let xid = request
+            .get(4..8)
+            .map_or(0, |x| u32::from_be_bytes([x[0], x[1], x[2], x[3]]));
+        self.reply(xid, &Message::Error(ErrorMsg::for_request(error, request)));
+    }
+
+    /// Decodes a frame; an undecodable frame ends the connection (after telling the switch).
+    fn decode(&mut self, frame: Bytes) -> Result<(u32, Message), Close> {
+        match Message::decode(frame.clone()) {
+            Ok((h, m)) => Ok((h.xid, m)),
+            Err(e) => {
+                self.send_error(e.of_error(), &frame);
+                Err(Close::Protocol(e.to_string()))
+            }
+        }
+    }
+
+    /// When the keepalive timer must next look at the connection.
+    fn next_deadline(&self) -> Instant {
+        match self.echo_sent {
+            Some(_) => self.last_rx + self.opts.dead_after,
+            None => self.last_rx + self.opts.echo_interval,
+        }
+    }
+
+    /// Sends an echo request after `echo_interval` of silence; declares the switch dead after
+    /// `dead_after`.
+    fn keepalive(&mut self, now: Instant) -> Result<(), Close> {
+        if now >= self.last_rx + self.opts.dead_after {
+            return Err(Close::Dead);
+        }
+        if self.echo_sent.is_none() && now >= self.last_rx + self.opts.echo_interval {
+            self.queue(Message::EchoRequest(Bytes::new()), Some(Pending::Echo));
+            self.echo_sent = Some(now);
+        }
+        Ok(())
+    }
+
+    /// Handles protocol housekeeping for one received message; returns the message if it is
+    /// for the controller.
+    fn housekeeping(
+        &mut self,
+        xid: u32,
+        msg: Message,
+        out: &mut Vec<Event>,
+        dp_id: u64,
+    ) -> Option<(u32, Message)> {
+        match msg {
+            Message::EchoRequest(data) => {
+                self.reply(xid, &Message::EchoReply(data));
+                None
+            }
+            Message::EchoReply(_) => {
+                if matches!(self.pending.get(&xid), Some(Pending::Echo)) {
+                    self.pending.remove(&xid);
+                }
+                None
+            }
+            Message::BarrierReply => {
+                if let Some(Pending::Barrier(Some(token))) = self.pending.remove(&xid) {
+                    out.push(Event::BarrierDone { dp_id, token });
+                }
+                None
+            }
+            Message::MultipartReply(part) => {
+                let more = part.more();
+                match self.pending.get_mut(&xid) {
+                    Some(Pending::Multipart(acc)) => {
+                        match acc {
+                            Some(whole) => {
+                                if !whole.body.extend(part.body) {
+                                    warn!(peer = %self.peer, xid, "multipart reply parts of different types; dropped");
+                                }
+                            }
+                            None => *acc = Some(part),
+                        }
+                        if more {
+                            return None;
+                        }
+                        let Some(Pending::Multipart(Some(mut whole))) = self.pending.remove(&xid)
+                        else {
+                            return None;
+                        };
+                        whole.flags = Default::default();
+                        Some((xid, Message::MultipartReply(whole)))
+                    }
+                    _ => {
+                        self.pending.remove(&xid);
+                        Some((xid, Message::MultipartReply(part)))
+                    }
+                }
+            }
+            Message::Error(e) => {
+                self.pending.remove(&xid);
+                let request = self
+                    .recent
+                    .iter()
+                    .find(|(x, _)| *x == xid)
+                    .map(|(_, m)| m.to_string());
+                out.push(Event::SwitchError {
+                    dp_id,
+                    error: e.error,
+                    request,
+                });
+                None
+            }
+            Message::Unknown { msg_type, .. } => {
+                debug!(peer = %self.peer, msg_type, "unknown message type; answering OFPBRC_BAD_TYPE");
+                let head = Message::Unknown {
+                    msg_type,
+                    body: Bytes::new(),
+                }
+                .to_bytes(xid)
+                .unwrap_or_default();
+                self.send_error(OfError::BadRequest(BadRequestCode::BadType), &head);
+                None
+            }
+            Message::Hello(_) => None,
+            other => {
+                if !matches!(
+                    other,
+                    Message::PacketIn(_) | Message::PortStatus(_) | Message::FlowRemoved(_)
+                ) {
+                    self.pending.remove(&xid);
+                }
+                Some((xid, other))
+            }
+        }
+    }
+
+    /// Waits until the socket is readable or writable (writable only matters when there is
+    /// something to write), or the deadline passes.
+    async fn ready(&self, deadline: Instant) -> io::Result<Option<tokio::io::Ready>> {
+        let interest = if self.unsent() > 0 {
+            Interest::READABLE | Interest::WRITABLE
+        } else {
+            Interest::READABLE
+        };
+        tokio::select! {
+            r = self.stream.ready(interest) => r.map(Some),
+            _ = sleep_until(deadline) => Ok(None),
+        }
+    }
+}
+
+/// What the handshake learned.
+struct Handshake {
+    features: SwitchFeatures,
+    desc: Option<Box<sluice_ofp::msg::multipart::Desc>>,
+    ports: Vec<Port>,
+    /// Messages that arrived before the handshake finished (port status, packet-ins, ...).
+    early: Vec<(u32, Message)>,
+}
+
+/// Runs the OpenFlow handshake: HELLO and version negotiation, FEATURES, SET_CONFIG,
+/// PORT_DESC and DESC. Answers echo requests meanwhile.
+async fn handshake(c: &mut Conn) -> Result<Handshake, Close> {
+    let deadline = Instant::now() + c.opts.handshake_timeout;
+    c.reply(0, &Message::Hello(Hello::with_versions(&[OFP_VERSION])));
+    c.try_flush()?;
+
+    let mut hello_done = false;
+    let mut features = None;
+    let mut desc = None;
+    let mut ports: Option<Vec<Port>> = None;
+    let mut early = Vec::new();
+    let (mut features_xid, mut ports_xid, mut desc_xid) = (0, 0, 0);
+
+    loop {
+        if hello_done && features.is_some() && ports.is_some() && (desc.is_some() || desc_xid == 0)
+        {
+            let features = features.ok_or(Close::Protocol("no FEATURES_REPLY".into()))?;
+            return Ok(Handshake {
+                features,
+                desc,
+                ports: ports.unwrap_or_default(),
+                early,
+            });
+        }
+        match c.ready(deadline).await {
+            Ok(Some(r)) => {
+                if r.is_writable() {
+                    c.try_flush()?;
+                }
+                if r.is_readable() && !c.try_fill()? {
+                    return Err(c.end_of_stream());
+                }
+            }
+            Ok(None) => return Err(Close::Protocol("handshake timed out".into())),
+            Err(e) => return Err(Close::Io(e.to_string())),
+        }
+        while let Some(frame) = c.next_frame()? {
+            c.last_rx = Instant::now();
+            if !hello_done {
+                let version = frame[0];
+                let (_, msg) = c.decode(frame)?;
+                let Message::Hello(hello) = msg else {
+                    return Err(Close::Protocol(format!(
+                        "expected HELLO, got {}",
+                        msg.type_name()
+                    )));
+                };
+                if negotiate(&[OFP_VERSION], version, &hello).is_none() {
+                    let why = format!(
+                        "this controller speaks OpenFlow 1.3 (0x04) only; peer offered {hello}"
+                    );
+                    c.reply(
+                        0,
+                        &Message::Error(ErrorMsg {
+                            error: OfError::HelloFailed(HelloFailedCode::Incompatible),
+                            data: Bytes::from(why.clone()),
+                        }),
+                    );
+                    let _ = c.try_flush();
+                    return Err(Close::Protocol(why));
+                }
+                hello_done = true;
+                features_xid = c.queue(Message::FeaturesRequest, None);
+                c.queue(
+                    Message::SetConfig(SwitchConfig {
+                        flags: ConfigFlags::empty(),
+                        miss_send_len: OFPCML_NO_BUFFER,
+                    }),
+                    None,
+                );
+                ports_xid = c.queue(
+                    Message::MultipartRequest(MultipartRequest::new(
+                        MultipartRequestBody::PortDesc,
+                    )),
+                    Some(Pending::Multipart(None)),
+                );
+                desc_xid = c.queue(
+                    Message::MultipartRequest(MultipartRequest::new(MultipartRequestBody::Desc)),
+                    Some(Pending::Multipart(None)),
+                );
+                continue;
+            }
+            let (xid, msg) = c.decode(frame)?;
+            if let Message::Error(e) = &msg {
+                if xid == features_xid || xid == ports_xid {
+                    return Err(Close::Protocol(format!(
+                        "switch refused the handshake: {}",
+                        e.error
+                    )));
+                }
+                if xid == desc_xid {
+                    // The description is only for logs; carry on without it.
+                    c.pending.remove(&xid);
+                    desc_xid = 0;
+                    continue;
+                }
+            }
+            let mut events = Vec::new();
+            let Some((xid, msg)) = c.housekeeping(xid, msg, &mut events, 0) else {
+                continue;
+            };
+            match msg {
+                Message::FeaturesReply(f) if xid == features_xid => {
+                    c.pending.remove(&xid);
+                    features = Some(f);
+                }
+                Message::MultipartReply(MultipartReply {
+                    body: MultipartReplyBody::PortDesc(p),
+                    ..
+                }) if xid == ports_xid => {
+                    ports = Some(p);
+                }
+                Message::MultipartReply(MultipartReply {
+                    body: MultipartReplyBody::Desc(d),
+                    ..
+                }) if xid == desc_xid => {
+                    desc = Some(d);
+                }
+                other => early.push((xid, other)),
+            }
+        }
+        c.try_flush()?;
+    }
+}
+
+/// Runs one connection from accept to close. Reports `Up`, every batch, and `Down` to the
+/// controller.
+pub(crate) async fn run(
+    conn: ConnId,
+    stream: TcpStream,
+    peer: SocketAddr,
+    opts: Options,
+    events: mpsc::Sender<SwitchEvent>,
+) {
+    let mut guard = DownGuard {
+        conn,
+        dp_id: None,
+        reason: Some(Close::Closed),
+        events: events.clone(),
+    };
+    let mut c = Conn::new(stream, peer, opts);
+    let hs = match handshake(&mut c).await {
+        Ok(hs) => hs,
+        Err(reason) => {
+            let _ = c.try_flush();
+            debug!(%peer, "handshake failed: {reason}");
+            guard.reason = Some(reason);
+            return;
+        }
+    };
+    let dp_id = hs.features.datapath_id;
+    guard.dp_id = Some(dp_id);
+    let (cmd_tx, mut cmd_rx) = mpsc::channel(opts.max_queued_batches);
+    let (close_tx, mut close_rx) = oneshot::channel();
+    let up = SwitchEvent::Up {
+        conn,
+        features: hs.features,
+        desc: hs.desc,
+        ports: hs.ports,
+        handle: SwitchHandle {
+            commands: cmd_tx,
+            close: Some(close_tx),
+        },
+    };
+    if events.send(up).await.is_err() {
+        return;
+    }
+    if !hs.early.is_empty() {
+        let event = Event::Messages {
+            dp_id,
+            msgs: hs.early,
+        };
+        if events
+            .send(SwitchEvent::Core { conn, event })
+            .await
+            .is_err()
+        {
+            return;
+        }
+    }
+    let reason = established(&mut c, conn, dp_id, &events, &mut cmd_rx, &mut close_rx).await;
+    // Whatever was queued (an error for the switch, say) goes out before the close.
+    let _ = c.try_flush();
+    guard.reason = Some(reason);
+}
+
+/// The main loop of an established connection. Returns why it ended.
+async fn established(
+    c: &mut Conn,
+    conn: ConnId,
+    dp_id: u64,
+    events: &mpsc::Sender<SwitchEvent>,
+    cmd_rx: &mut mpsc::Receiver<Command>,
+    close_rx: &mut oneshot::Receiver<DisconnectReason>,
+) -> Close {
+    loop {
+        let deadline = c.next_deadline();
+        // Pull commands only while the write buffer is below its bound; a switch that does
+        // not read then fills the command queue, and the controller disconnects it.
+        let can_take = c.unsent() < c.opts.max_write_buffer;
+        tokio::select! {
+            biased;
+            reason = &mut *close_rx => return reason.unwrap_or(Close::ByController("shutdown".into())),
+            cmd = cmd_rx.recv(), if can_take => {
+                let Some(cmd) = cmd else { return Close::ByController("controller stopped".into()) };
+                c.command(cmd);
+                // Take everything else already queued, so it goes out in the same write.
+                while c.unsent() < c.opts.max_write_buffer {
+                    match cmd_rx.try_recv() {
+                        Ok(cmd) => c.command(cmd),
+                        Err(_) => break,
+                    }
+                }
+            }
+            ready = c.ready(deadline) => {
+                match ready {
+                    Ok(Some(r)) => {
+                        if r.is_readable() {
+                            let open = match c.try_fill() {
+                                Ok(open) => open,
+                                Err(reason) => return reason,
+                            };
+                            // Handle what arrived before an end of stream, then close.
+                            if let Err(reason) = c.read_batch(conn, dp_id, events).await {
+                                return reason;
+                            }
+                            if !open {
+                                return c.end_of_stream();
+                            }
+                        }
+                    }
+                    Ok(None) => {
+                        if let Err(reason) = c.keepalive(Instant::now()) {
+                            return reason;
+                        }
+                    }
+                    Err(e) => return Close::Io(e.to_string()),
+                }
+            }
+        }
+        if let Err(reason) = c.try_flush() {
+            return reason;
+        }
+    }
+}
+
+impl Conn {
+    /// Encodes one batch from the controller.
+    fn command(&mut self, cmd: Command) {
+        match cmd {
+            Command::Send { msgs, barrier } => {
+                for m in msgs {
+                    self.queue(m, None);
+                }
+                if let Some(token) = barrier {
+                    self.queue(Message::BarrierRequest, Some(Pending::Barrier(Some(token))));
+                }
+            }
+        }
+    }
+
+    /// Handles every complete frame in the read buffer; forwards the controller's share as
+    /// one batch.
+    async fn read_batch(
+        &mut self,
+        conn: ConnId,
+        dp_id: u64,
+        events: &mpsc::Sender<SwitchEvent>,
+    ) -> Result<(), Close> {
+        let mut msgs = Vec::new();
+        let mut others = Vec::new();
+        let mut got_any = false;
+        while let Some(frame) = self.next_frame()? {
+            got_any = true;
+            let (xid, msg) = self.decode(frame)?;
+            if let Some(m) = self.housekeeping(xid, msg, &mut others, dp_id) {
+                msgs.push(m);
+            }
+        }
+        if got_any {
+            self.last_rx = Instant::now();
+            self.echo_sent = None;
+        }
+        if !msgs.is_empty() {
+            others.insert(0, Event::Messages { dp_id, msgs });
+        }
+        for event in others {
+            events
+                .send(SwitchEvent::Core { conn, event })
+                .await
+                .map_err(|_| Close::ByController("controller stopped".into()))?;
+        }
+        Ok(())
+    }
+}
+
+/// Tells the controller the connection is down, however the task ends (even by a panic).
+struct DownGuard {
+    conn: ConnId,
+    dp_id: Option<u64>,
+    reason: Option<Close>,
+    events: mpsc::Sender<SwitchEvent>,
+}
+
+impl Drop for DownGuard {
+    fn drop(&mut self) {
+        let reason = self.reason.take().unwrap_or(Close::Closed);
+        let ev = SwitchEvent::Down {
+            conn: self.conn,
+            dp_id: self.dp_id,
+            reason,
+        };
+        if let Err(mpsc::error::TrySendError::Full(ev)) = self.events.try_send(ev) {
+            let events = self.events.clone();
+            tokio::spawn(async move {
+                let _ = events.send(ev).await;
+            });
+        }
+    }
+}
+
+/// The keepalive defaults: an echo request after 5 s of silence, dead after 15 s.
+pub(crate) const DEFAULT_ECHO_INTERVAL: Duration = Duration::from_secs(5);
+/// See [`DEFAULT_ECHO_INTERVAL`].
+pub(crate) const DEFAULT_DEAD_AFTER: Duration = Duration::from_secs(15);
