@@ -410,6 +410,7 @@ impl fmt::Display for Message {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.type_name())?;
         match self {
+            Message::Hello(h) if h.elements.is_empty() => Ok(()),
             Message::Hello(h) => write!(f, " {h}"),
             Message::Error(e) => write!(f, " {e}"),
             Message::EchoRequest(d) | Message::EchoReply(d) => {
