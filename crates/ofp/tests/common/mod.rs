@@ -1,7 +1,8 @@
 //! Helpers shared by the integration tests that talk to Open vSwitch: finding `ovs-ofctl`,
 //! hex, golden files, and an OpenFlow frame reader for blocking sockets.
 
-#![allow(dead_code)] // each test file uses a different subset
+// Each test file uses a different subset of these helpers.
+#![allow(dead_code)]
 // The codec is pure (clippy.toml forbids files, clocks and sockets in it); these tests are the
 // place where it meets the outside world.
 #![allow(clippy::disallowed_methods, clippy::disallowed_types)]
@@ -43,7 +44,10 @@ pub fn unhex(s: &str) -> Vec<u8> {
         .bytes()
         .filter(|c| !c.is_ascii_whitespace() && *c != b'|')
         .collect();
-    assert!(digits.len().is_multiple_of(2), "odd number of hex digits in {s:?}");
+    assert!(
+        digits.len().is_multiple_of(2),
+        "odd number of hex digits in {s:?}"
+    );
     digits
         .chunks(2)
         .map(|p| {
