@@ -431,6 +431,12 @@ fn ofctl(cmd: &str, flags: &[&str], args: &[&str], stdin: Option<&str>) -> Captu
     let (h, hello) = decode(&frames[0]);
     assert_eq!(h.version, 4);
     assert_eq!(hello, Message::Hello(Hello::with_versions(&[4])));
+    // `SLUICE_CAPTURE_DUMP=1` shows what ovs-ofctl sent (to write new golden byte tests).
+    if std::env::var_os("SLUICE_CAPTURE_DUMP").is_some() {
+        for f in &frames {
+            eprintln!("{} {}: {}", argv.join(" "), hex(f), decode(f).1);
+        }
+    }
     // Everything it sent decodes and encodes back to the same bytes.
     for f in &frames {
         assert_reencodes(f);
