@@ -23,9 +23,10 @@ use std::future::Future;
 use std::io;
 use std::time::Instant as StdInstant;
 
-use sluice_core::{Controller, DisconnectReason, Event, Instant, Notification, Output};
+use sluice_core::{Controller, Datapath, DisconnectReason, Event, Instant, Notification, Output};
+use sluice_ofp::Message;
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, mpsc};
+use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::{info, warn};
 
 use crate::Options;
@@ -37,17 +38,99 @@ struct Connected {
     handle: SwitchHandle,
 }
 
+/// A request to the controller task from outside it (tools, tests).
+enum Request {
+    /// Send messages to a switch, then a barrier; answer when the barrier is answered.
+    Send {
+        dp_id: u64,
+        msgs: Vec<Message>,
+        done: oneshot::Sender<Result<(), SendError>>,
+    },
+    /// A snapshot of the connected datapaths.
+    Datapaths {
+        reply: oneshot::Sender<Vec<Datapath>>,
+    },
+}
+
+/// Why [`ServerHandle::send`] did not complete.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum SendError {
+    /// No switch with that datapath id is connected.
+    #[error("datapath {0:#x} is not connected")]
+    NotConnected(u64),
+    /// The switch disconnected before answering the barrier.
+    #[error("datapath {0:#x} disconnected before answering")]
+    Disconnected(u64),
+    /// The server has stopped.
+    #[error("the controller has stopped")]
+    Stopped,
+}
+
+/// A handle for talking to a running [`Server`] from other tasks (tools and tests).
+#[derive(Debug, Clone)]
+pub struct ServerHandle {
+    tx: mpsc::Sender<Request>,
+}
+
+impl ServerHandle {
+    /// Sends `msgs` to a switch in one batch, followed by a barrier, and waits until the
+    /// switch has answered the barrier (so every message has been processed).
+    ///
+    /// # Errors
+    /// [`SendError`] if the switch is not connected or goes away first.
+    pub async fn send(&self, dp_id: u64, msgs: Vec<Message>) -> Result<(), SendError> {
+        let (done, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Send { dp_id, msgs, done })
+            .await
+            .map_err(|_| SendError::Stopped)?;
+        rx.await.map_err(|_| SendError::Stopped)?
+    }
+
+    /// The connected datapaths and their ports.
+    ///
+    /// # Errors
+    /// [`SendError::Stopped`] if the server has stopped.
+    pub async fn datapaths(&self) -> Result<Vec<Datapath>, SendError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Datapaths { reply })
+            .await
+            .map_err(|_| SendError::Stopped)?;
+        rx.await.map_err(|_| SendError::Stopped)
+    }
+}
+
+/// Barrier tokens of sends made through a [`ServerHandle`] have this bit set, so they never
+/// collide with the core's.
+const HANDLE_TOKEN: u64 = 1 << 63;
+
 /// The OpenFlow controller: a listener, its switch connections and the core.
 pub struct Server {
     opts: Options,
     notify: broadcast::Sender<Notification>,
+    requests_tx: mpsc::Sender<Request>,
+    requests_rx: mpsc::Receiver<Request>,
 }
 
 impl Server {
     /// A server with these connection settings.
     pub fn new(opts: Options) -> Self {
         let (notify, _) = broadcast::channel(1024);
-        Server { opts, notify }
+        let (requests_tx, requests_rx) = mpsc::channel(64);
+        Server {
+            opts,
+            notify,
+            requests_tx,
+            requests_rx,
+        }
+    }
+
+    /// A handle for sending to switches and asking about them while the server runs.
+    pub fn handle(&self) -> ServerHandle {
+        ServerHandle {
+            tx: self.requests_tx.clone(),
+        }
     }
 
     /// Notifications from the core (switches connecting, ports changing, errors), for the log
@@ -63,17 +146,19 @@ impl Server {
     /// Only if the listener itself fails beyond recovery; per-connection failures close that
     /// connection only.
     pub async fn run(
-        self,
+        mut self,
         listener: TcpListener,
         shutdown: impl Future<Output = ()>,
     ) -> io::Result<()> {
-        let started = StdInstant::now();
-        let now = || {
-            Instant::from_millis(u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX))
-        };
         let (events_tx, mut events_rx) = mpsc::channel::<SwitchEvent>(4096);
-        let mut core = Controller::new();
-        let mut switches: HashMap<u64, Connected> = HashMap::new();
+        let mut task = Task {
+            notify: self.notify.clone(),
+            started: StdInstant::now(),
+            core: Controller::new(),
+            switches: HashMap::new(),
+            waiting: HashMap::new(),
+            next_token: HANDLE_TOKEN,
+        };
         let mut next_conn: ConnId = 0;
         tokio::pin!(shutdown);
         loop {
@@ -95,56 +180,178 @@ impl Server {
                         tokio::time::sleep(std::time::Duration::from_millis(100)).await;
                     }
                 },
-                Some(ev) = events_rx.recv() => {
-                    let outputs = match ev {
-                        SwitchEvent::Up { conn, features, desc, ports, handle } => {
-                            let dp_id = features.datapath_id;
-                            let mut outputs = Vec::new();
-                            if let Some(mut old) = switches.remove(&dp_id) {
-                                warn!(dp_id = format_args!("{dp_id:#x}"), "new connection replaces the old one");
-                                close(&mut old.handle, DisconnectReason::Replaced);
-                                outputs = core.handle(now(), Event::SwitchDown { dp_id, reason: DisconnectReason::Replaced });
-                            }
-                            switches.insert(dp_id, Connected { conn, handle });
-                            outputs.extend(core.handle(now(), Event::SwitchUp { features, desc, ports }));
-                            outputs
-                        }
-                        SwitchEvent::Core { conn, event } => {
-                            if !is_current(&switches, conn, dp_of(&event)) {
-                                continue;
-                            }
-                            core.handle(now(), event)
-                        }
-                        SwitchEvent::Down { conn, dp_id, reason } => {
-                            let Some(dp_id) = dp_id else { continue };
-                            if !is_current(&switches, conn, dp_id) {
-                                continue;
-                            }
-                            switches.remove(&dp_id);
-                            core.handle(now(), Event::SwitchDown { dp_id, reason })
-                        }
-                    };
-                    self.apply(outputs, &mut switches, &mut core, now());
-                }
+                Some(req) = self.requests_rx.recv() => task.request(req),
+                Some(ev) = events_rx.recv() => task.switch_event(ev),
             }
         }
-        for (_, mut sw) in switches.drain() {
-            close(
-                &mut sw.handle,
-                DisconnectReason::ByController("controller shutting down".into()),
-            );
+        let all: Vec<u64> = task.switches.keys().copied().collect();
+        for dp_id in all {
+            let reason = DisconnectReason::ByController("controller shutting down".into());
+            let outputs = task.drop_switch(dp_id, reason);
+            task.apply(outputs);
         }
         Ok(())
     }
+}
 
-    /// Carries out the core's outputs.
-    fn apply(
-        &self,
-        outputs: Vec<Output>,
-        switches: &mut HashMap<u64, Connected>,
-        core: &mut Controller,
-        now: Instant,
-    ) {
+/// The controller task's state.
+struct Task {
+    notify: broadcast::Sender<Notification>,
+    started: StdInstant,
+    core: Controller,
+    switches: HashMap<u64, Connected>,
+    /// Sends made through a handle, waiting for their barrier: (datapath, token) -> waiter.
+    waiting: HashMap<(u64, u64), oneshot::Sender<Result<(), SendError>>>,
+    next_token: u64,
+}
+
+impl Task {
+    /// The core's time: milliseconds since the server started.
+    fn now(&self) -> Instant {
+        Instant::from_millis(u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX))
+    }
+
+    /// Handles a request from a [`ServerHandle`].
+    fn request(&mut self, req: Request) {
+        match req {
+            Request::Send { dp_id, msgs, done } => {
+                if !self.switches.contains_key(&dp_id) {
+                    let _ = done.send(Err(SendError::NotConnected(dp_id)));
+                    return;
+                }
+                self.next_token += 1;
+                let token = self.next_token;
+                let mut outputs = Vec::new();
+                if self.send(
+                    dp_id,
+                    Command::Send {
+                        msgs,
+                        barrier: Some(token),
+                    },
+                    &mut outputs,
+                ) {
+                    self.waiting.insert((dp_id, token), done);
+                } else {
+                    let _ = done.send(Err(SendError::Disconnected(dp_id)));
+                }
+                self.apply(outputs);
+            }
+            Request::Datapaths { reply } => {
+                let _ = reply.send(self.core.datapaths().cloned().collect());
+            }
+        }
+    }
+
+    /// Handles an event from a switch connection.
+    fn switch_event(&mut self, ev: SwitchEvent) {
+        let now = self.now();
+        let outputs = match ev {
+            SwitchEvent::Up {
+                conn,
+                features,
+                desc,
+                ports,
+                handle,
+            } => {
+                let dp_id = features.datapath_id;
+                let mut outputs = Vec::new();
+                if self.switches.contains_key(&dp_id) {
+                    warn!(
+                        dp_id = format_args!("{dp_id:#x}"),
+                        "new connection replaces the old one"
+                    );
+                    outputs = self.drop_switch(dp_id, DisconnectReason::Replaced);
+                }
+                self.switches.insert(dp_id, Connected { conn, handle });
+                outputs.extend(self.core.handle(
+                    now,
+                    Event::SwitchUp {
+                        features,
+                        desc,
+                        ports,
+                    },
+                ));
+                outputs
+            }
+            SwitchEvent::Core { conn, event } => {
+                if !self.is_current(conn, dp_of(&event)) {
+                    return;
+                }
+                if let Event::BarrierDone { dp_id, token } = event
+                    && token & HANDLE_TOKEN != 0
+                {
+                    if let Some(done) = self.waiting.remove(&(dp_id, token)) {
+                        let _ = done.send(Ok(()));
+                    }
+                    return;
+                }
+                self.core.handle(now, event)
+            }
+            SwitchEvent::Down {
+                conn,
+                dp_id,
+                reason,
+            } => {
+                let Some(dp_id) = dp_id else { return };
+                if !self.is_current(conn, dp_id) {
+                    return;
+                }
+                self.drop_switch(dp_id, reason)
+            }
+        };
+        self.apply(outputs);
+    }
+
+    /// Whether `conn` is the connection in use for `dp_id` (events from a replaced or dropped
+    /// connection are ignored).
+    fn is_current(&self, conn: ConnId, dp_id: u64) -> bool {
+        self.switches.get(&dp_id).is_some_and(|c| c.conn == conn)
+    }
+
+    /// Forgets a switch: closes its connection, fails the sends waiting on it, and tells the
+    /// core. Returns the core's reaction.
+    fn drop_switch(&mut self, dp_id: u64, reason: DisconnectReason) -> Vec<Output> {
+        let Some(mut sw) = self.switches.remove(&dp_id) else {
+            return Vec::new();
+        };
+        if let Some(tx) = sw.handle.close.take() {
+            let _ = tx.send(reason.clone());
+        }
+        let gone: Vec<_> = self
+            .waiting
+            .keys()
+            .filter(|(dp, _)| *dp == dp_id)
+            .copied()
+            .collect();
+        for key in gone {
+            if let Some(done) = self.waiting.remove(&key) {
+                let _ = done.send(Err(SendError::Disconnected(dp_id)));
+            }
+        }
+        self.core
+            .handle(self.now(), Event::SwitchDown { dp_id, reason })
+    }
+
+    /// Queues a command for a switch. A switch whose queue is full is not reading: it is
+    /// dropped rather than queued for without bound (it reconnects and is brought up to
+    /// date), and the core's reaction is added to `outputs`. Returns whether it was queued.
+    fn send(&mut self, dp_id: u64, cmd: Command, outputs: &mut Vec<Output>) -> bool {
+        let Some(sw) = self.switches.get_mut(&dp_id) else {
+            return false;
+        };
+        match sw.handle.commands.try_send(cmd) {
+            Ok(()) => true,
+            Err(mpsc::error::TrySendError::Full(_)) => {
+                outputs.extend(self.drop_switch(dp_id, DisconnectReason::Slow));
+                false
+            }
+            // The connection is ending; its Down event is on the way.
+            Err(mpsc::error::TrySendError::Closed(_)) => false,
+        }
+    }
+
+    /// Carries out the core's outputs (and the outputs of its reactions to them).
+    fn apply(&mut self, outputs: Vec<Output>) {
         let mut queue = outputs;
         while !queue.is_empty() {
             let mut next = Vec::new();
@@ -155,32 +362,12 @@ impl Server {
                         msgs,
                         barrier,
                     } => {
-                        let Some(sw) = switches.get_mut(&dp_id) else {
-                            continue;
-                        };
-                        if let Err(mpsc::error::TrySendError::Full(_)) =
-                            sw.handle.commands.try_send(Command::Send { msgs, barrier })
-                        {
-                            // The switch is not reading: drop it rather than queue without
-                            // bound. It reconnects and is brought up to date.
-                            if let Some(mut sw) = switches.remove(&dp_id) {
-                                close(&mut sw.handle, DisconnectReason::Slow);
-                            }
-                            next.extend(core.handle(
-                                now,
-                                Event::SwitchDown {
-                                    dp_id,
-                                    reason: DisconnectReason::Slow,
-                                },
-                            ));
-                        }
+                        self.send(dp_id, Command::Send { msgs, barrier }, &mut next);
                     }
                     Output::Disconnect { dp_id, reason } => {
-                        if let Some(mut sw) = switches.remove(&dp_id) {
-                            let reason = DisconnectReason::ByController(reason);
-                            close(&mut sw.handle, reason.clone());
-                            next.extend(core.handle(now, Event::SwitchDown { dp_id, reason }));
-                        }
+                        next.extend(
+                            self.drop_switch(dp_id, DisconnectReason::ByController(reason)),
+                        );
                     }
                     Output::Notify(n) => {
                         match &n {
@@ -205,17 +392,5 @@ fn dp_of(event: &Event) -> u64 {
         | Event::Messages { dp_id, .. }
         | Event::BarrierDone { dp_id, .. }
         | Event::SwitchError { dp_id, .. } => *dp_id,
-    }
-}
-
-/// Whether `conn` is the connection the controller currently uses for `dp_id` (events from a
-/// replaced connection are ignored).
-fn is_current(switches: &HashMap<u64, Connected>, conn: ConnId, dp_id: u64) -> bool {
-    switches.get(&dp_id).is_some_and(|c| c.conn == conn)
-}
-
-fn close(handle: &mut SwitchHandle, reason: DisconnectReason) {
-    if let Some(tx) = handle.close.take() {
-        let _ = tx.send(reason);
     }
 }

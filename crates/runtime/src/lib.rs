@@ -10,7 +10,8 @@ mod switch;
 
 use std::time::Duration;
 
-pub use controller::Server;
+pub use controller::{SendError, Server, ServerHandle};
+pub use sluice_core::{Datapath, DisconnectReason, Notification};
 
 /// Connection settings.
 #[derive(Debug, Clone, Copy)]
