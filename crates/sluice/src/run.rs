@@ -1,5 +1,6 @@
 //! `sluice run`: the controller.
 
+use std::io::IsTerminal;
 use std::net::SocketAddr;
 
 use anyhow::Context;
