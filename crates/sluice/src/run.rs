@@ -27,9 +27,11 @@ pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
             .to_lowercase();
         EnvFilter::new(level)
     });
+    // Colour only on a terminal, so log files stay plain text.
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_ansi(std::io::stdout().is_terminal())
         .init();
 
     let rt = tokio::runtime::Builder::new_multi_thread()
