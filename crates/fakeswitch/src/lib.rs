@@ -74,6 +74,8 @@ mod matching;
 mod meter;
 mod packet;
 mod stats;
+#[cfg(test)]
+mod tests;
 mod trace;
 mod validate;
 

@@ -407,6 +407,10 @@ fn select_hash(p: &Packet) -> u64 {
     eat(&[p.ip_proto]);
     eat(&p.l4_src.to_be_bytes());
     eat(&p.l4_dst.to_be_bytes());
+    // Mix the bits (FNV's low bits are weak: equal bytes in two fields cancel out).
+    h ^= h >> 33;
+    h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
+    h ^= h >> 33;
     h
 }
 
