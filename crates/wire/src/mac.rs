@@ -13,6 +13,16 @@ impl MacAddr {
     pub const ZERO: MacAddr = MacAddr([0; 6]);
     /// The broadcast address `ff:ff:ff:ff:ff:ff`.
     pub const BROADCAST: MacAddr = MacAddr([0xff; 6]);
+    /// `01:80:c2:00:00:00`, the bridge group address (STP BPDUs; IEEE 802.1Q Table 8-1).
+    pub const BRIDGE_GROUP: MacAddr = MacAddr([0x01, 0x80, 0xc2, 0, 0, 0]);
+    /// `01:80:c2:00:00:02`, the Slow Protocols address LACPDUs go to (IEEE 802.3 Annex 57A).
+    pub const SLOW_PROTOCOLS: MacAddr = MacAddr([0x01, 0x80, 0xc2, 0, 0, 0x02]);
+    /// `01:80:c2:00:00:0e`, the nearest-bridge address LLDP beacons go to (IEEE 802.1AB §7.1).
+    pub const LLDP_NEAREST_BRIDGE: MacAddr = MacAddr([0x01, 0x80, 0xc2, 0, 0, 0x0e]);
+    /// `33:33:00:00:00:01`, the Ethernet address of IPv6 all-nodes (`ff02::1`).
+    pub const IPV6_ALL_NODES: MacAddr = MacAddr([0x33, 0x33, 0, 0, 0, 0x01]);
+    /// `33:33:00:00:00:02`, the Ethernet address of IPv6 all-routers (`ff02::2`).
+    pub const IPV6_ALL_ROUTERS: MacAddr = MacAddr([0x33, 0x33, 0, 0, 0, 0x02]);
 
     /// The six address bytes.
     pub const fn octets(&self) -> [u8; 6] {
@@ -33,6 +43,24 @@ impl MacAddr {
     /// Whether this is an individual (unicast) address.
     pub const fn is_unicast(&self) -> bool {
         !self.is_multicast()
+    }
+
+    /// Whether this is `00:00:00:00:00:00`.
+    pub fn is_zero(&self) -> bool {
+        *self == Self::ZERO
+    }
+
+    /// The first three bytes, the organisationally unique identifier. FAUCET uses the OUI of
+    /// `faucet_dp_mac` for its LLDP TLVs.
+    pub const fn oui(&self) -> [u8; 3] {
+        [self.0[0], self.0[1], self.0[2]]
+    }
+
+    /// The Ethernet multicast address an IPv6 multicast address maps to: `33:33` and the low
+    /// 32 bits of the address (RFC 2464 §7).
+    pub const fn from_ipv6_multicast(addr: &std::net::Ipv6Addr) -> MacAddr {
+        let o = addr.octets();
+        MacAddr([0x33, 0x33, o[12], o[13], o[14], o[15]])
     }
 
     /// The address as a number, FAUCET's encoding in the `learned_macs` metric.
@@ -139,5 +167,22 @@ mod tests {
         assert!(MacAddr::BROADCAST.is_broadcast());
         assert!(MacAddr([0x01, 0x80, 0xc2, 0, 0, 0x0e]).is_multicast());
         assert!(MacAddr([0x0e, 0, 0, 0, 0, 1]).is_unicast());
+        assert!(MacAddr::ZERO.is_zero());
+        assert_eq!(MacAddr([0x0e, 1, 2, 3, 4, 5]).oui(), [0x0e, 1, 2]);
+    }
+
+    #[test]
+    fn ipv6_multicast_mapping() {
+        // RFC 2464 §7 example: ff02::1:ff00:2 (solicited-node of ...::2) -> 33:33:ff:00:00:02.
+        let a: std::net::Ipv6Addr = "ff02::1:ff00:2".parse().unwrap();
+        assert_eq!(
+            MacAddr::from_ipv6_multicast(&a),
+            MacAddr([0x33, 0x33, 0xff, 0, 0, 2])
+        );
+        let all_nodes: std::net::Ipv6Addr = "ff02::1".parse().unwrap();
+        assert_eq!(
+            MacAddr::from_ipv6_multicast(&all_nodes),
+            MacAddr::IPV6_ALL_NODES
+        );
     }
 }
