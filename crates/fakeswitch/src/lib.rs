@@ -82,7 +82,7 @@ mod validate;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use sluice_ofp::msg::error::{BadRequestCode, PortModFailedCode};
+use sluice_ofp::msg::error::{BadRequestCode, PortModFailedCode, SwitchConfigFailedCode};
 use sluice_ofp::msg::flow::FlowRemoved;
 use sluice_ofp::msg::port::{PortMod, PortReason, PortStatus};
 use sluice_ofp::msg::role::{AsyncConfig, ControllerRole, Role};
@@ -364,6 +364,14 @@ impl FakeSwitch {
             })]),
             Message::GetConfigRequest => Ok(vec![Message::GetConfigReply(self.config)]),
             Message::SetConfig(c) => {
+                // OpenFlow 1.3 has only the fragment bits (OFPC_INVALID_TTL_TO_CONTROLLER
+                // went to SET_ASYNC); Open vSwitch refuses the others.
+                if c.flags.bits() & !0x3 != 0 {
+                    return reject(
+                        OfError::SwitchConfigFailed(SwitchConfigFailedCode::BadFlags),
+                        format!("switch config flags {:#x}", c.flags.bits()),
+                    );
+                }
                 self.config = *c;
                 Ok(Vec::new())
             }
@@ -438,15 +446,12 @@ impl FakeSwitch {
     }
 
     /// Whether the controller wants packet-ins for `reason` (a `PacketInReason` number): the
-    /// SET_ASYNC mask if one was set, else Open vSwitch's default (everything but invalid
-    /// TTL, which `OFPC_INVALID_TTL_TO_CONTROLLER` in SET_CONFIG turns on).
+    /// SET_ASYNC mask (master/equal half), by default Open vSwitch's: no-match and action,
+    /// not invalid TTL. (The switch's datapath sends invalid-TTL packets to the slow path
+    /// either way; only the connection decides whether the controller sees them.)
     pub(crate) fn wants_packet_in(&self, reason: u8) -> bool {
-        const INVALID_TTL: u8 = 2;
-        match self.async_config {
-            Some(a) => a.packet_in_mask[0] & (1 << reason) != 0,
-            None if reason == INVALID_TTL => self.config.flags.bits() & (1 << 2) != 0,
-            None => true,
-        }
+        let mask = self.async_config.unwrap_or(DEFAULT_ASYNC).packet_in_mask[0];
+        u32::from(reason) < 32 && mask & (1 << reason) != 0
     }
 
     pub(crate) fn flow_removed_message(entry: &FlowEntry, now: Duration, reason: u8) -> Message {

@@ -32,7 +32,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use sluice_ofp::action::OFPCML_NO_BUFFER;
-use sluice_ofp::msg::error::{BadRequestCode, OfError};
+use sluice_ofp::msg::error::{BadActionCode, BadRequestCode, OfError};
 use sluice_ofp::msg::group::{Bucket, GroupType};
 use sluice_ofp::msg::packet::{OFP_NO_BUFFER, PacketIn, PacketInReason, PacketOut};
 use sluice_ofp::oxm::OFPVID_PRESENT;
@@ -322,14 +322,27 @@ struct Hits {
 struct Rule {
     table_id: u8,
     cookie: u64,
-    table_miss: bool,
+    /// Whether the actions running are a table-miss entry's apply-actions: only there does
+    /// an output to the controller say `OFPR_NO_MATCH` (Open vSwitch's "explicit miss"; from
+    /// its action set or a group it says `OFPR_ACTION` in OpenFlow 1.3).
+    explicit_miss: bool,
+}
+
+impl Rule {
+    /// The same entry, running actions outside its apply-actions.
+    fn indirect(self) -> Rule {
+        Rule {
+            explicit_miss: false,
+            ..self
+        }
+    }
 }
 
 /// The context of a packet-out (no entry).
 const PACKET_OUT_RULE: Rule = Rule {
     table_id: 0,
     cookie: u64::MAX,
-    table_miss: false,
+    explicit_miss: false,
 };
 
 #[derive(PartialEq, Eq)]
@@ -492,7 +505,7 @@ impl Exec<'_> {
             let rule = Rule {
                 table_id,
                 cookie: e.cookie,
-                table_miss: e.is_table_miss(),
+                explicit_miss: e.is_table_miss(),
             };
             last_rule = rule;
             let mut goto = None;
@@ -526,7 +539,7 @@ impl Exec<'_> {
         let ordered = set.ordered();
         if !ordered.is_empty() {
             self.trace.steps.push(Step::ActionSet(ordered.clone()));
-            self.actions(&ordered, &mut p, last_rule, depth);
+            self.actions(&ordered, &mut p, last_rule.indirect(), depth);
         }
     }
 
@@ -605,7 +618,7 @@ impl Exec<'_> {
                 }
             }
             PortNo::CONTROLLER => {
-                let reason = if rule.table_miss {
+                let reason = if rule.explicit_miss {
                     PacketInReason::NoMatch
                 } else {
                     PacketInReason::Action
@@ -714,7 +727,7 @@ impl Exec<'_> {
         for i in chosen {
             let Some(b) = g.buckets.get(i) else { continue };
             self.hits.groups.push((id, i));
-            self.bucket(b, p.clone(), rule, depth + 1);
+            self.bucket(b, p.clone(), rule.indirect(), depth + 1);
         }
     }
 
@@ -840,13 +853,22 @@ impl FakeSwitch {
     /// output to `TABLE` runs it through the pipeline. The trace is kept for
     /// [`FakeSwitch::take_packet_outs`]; the packet-ins it causes are returned.
     pub(crate) fn packet_out(&mut self, po: &PacketOut) -> Result<Vec<Message>, Rejection> {
+        // Open vSwitch: a number outside its port space is a bad port number
+        // (OFPBAC_BAD_OUT_PORT, from the port conversion); a reserved port other than
+        // LOCAL, CONTROLLER or ANY ("none") is not an input port (OFPBRC_BAD_PORT).
         let in_port = po.in_port;
-        if in_port.0 >= 0xff00
+        if (0xff00..PortNo::MAX.0).contains(&in_port.0) {
+            return reject(
+                OfError::BadAction(BadActionCode::BadOutPort),
+                format!("packet-out in_port {in_port} is outside the port number space"),
+            );
+        }
+        if in_port.0 >= PortNo::MAX.0
             && !matches!(in_port, PortNo::LOCAL | PortNo::ANY | PortNo::CONTROLLER)
         {
             return reject(
                 OfError::BadRequest(BadRequestCode::BadPort),
-                format!("packet-out in_port {in_port} is not a port"),
+                format!("packet-out in_port {in_port} is not an input port"),
             );
         }
         let packet = Packet::from_frame(in_port, &po.data);

@@ -355,7 +355,6 @@ impl FakeSwitch {
                 "TABLE is only for packet-out (§7.2.1; Open vSwitch accepts it, this switch \
                  does not)",
             ),
-            PortNo::ANY => bad("ANY is not a port"),
             p if self.strictness == Strictness::Spec
                 && !self.ports.is_empty()
                 && !self.ports.contains_key(&p) =>
@@ -405,6 +404,12 @@ fn check_decode(a: &Action) -> Result<(), Rejection> {
                 return bad(
                     BadActionCode::BadOutPort,
                     format!("output:{port}: outside the port number space"),
+                );
+            }
+            if *port == PortNo::ANY {
+                return bad(
+                    BadActionCode::BadOutPort,
+                    "output:ANY: ANY is not a port".into(),
                 );
             }
             Ok(())

@@ -1,9 +1,10 @@
 //! Where packets go: lookup, instructions, apply-actions, the action set, outputs, packet-ins
 //! and PACKET_OUT (§5.1–§5.12, §7.3.7).
 
-use sluice_ofp::msg::error::{BadActionCode, BadRequestCode};
+use sluice_ofp::msg::error::{BadActionCode, BadRequestCode, SwitchConfigFailedCode};
 use sluice_ofp::msg::packet::{PacketInReason, PacketOut};
 use sluice_ofp::msg::port::PortMod;
+use sluice_ofp::msg::role::AsyncConfig;
 use sluice_ofp::msg::switch::{ConfigFlags, SwitchConfig};
 use sluice_ofp::port::PortConfig;
 use sluice_ofp::{Action, Instruction, Message, OfError, OxmField, PortNo};
@@ -311,13 +312,25 @@ fn dec_ttl() {
     );
     let tr = sw.trace(&l2(1, 1, 2).ttl(9));
     assert_eq!(tr.output_to(2)[0].ip_ttl, 8);
-    // At TTL 1 the packet is dropped; the controller hears of it only if it asked.
+    // At TTL 1 the packet is dropped; the controller hears of it only if it asked (SET_ASYNC;
+    // in OpenFlow 1.3 SET_CONFIG has no invalid-TTL flag any more).
     assert!(sw.trace(&l2(1, 1, 2).ttl(1)).is_dropped());
+    assert_eq!(
+        refused(
+            &mut sw,
+            Message::SetConfig(SwitchConfig {
+                flags: ConfigFlags::from_bits_retain(1 << 2),
+                miss_send_len: 128,
+            })
+        ),
+        OfError::SwitchConfigFailed(SwitchConfigFailedCode::BadFlags)
+    );
     ok(
         &mut sw,
-        Message::SetConfig(SwitchConfig {
-            flags: ConfigFlags::from_bits_retain(1 << 2),
-            miss_send_len: 128,
+        Message::SetAsync(AsyncConfig {
+            packet_in_mask: [0b111, 0],
+            port_status_mask: [0b111, 0b111],
+            flow_removed_mask: [0b1111, 0],
         }),
     );
     let tr = sw.trace(&l2(1, 1, 2).ttl(1));
@@ -357,8 +370,12 @@ fn packet_out() {
     let outs: Vec<String> = sw.take_packet_outs().iter().map(|t| t.summary()).collect();
     assert_eq!(outs, vec!["2[5]", "3", "CONTROLLER"]);
     assert_eq!(
-        refused(&mut sw, po(PortNo(0xff05), vec![])),
+        refused(&mut sw, po(PortNo::FLOOD, vec![])),
         OfError::BadRequest(BadRequestCode::BadPort)
+    );
+    assert_eq!(
+        refused(&mut sw, po(PortNo(0xff05), vec![])),
+        OfError::BadAction(BadActionCode::BadOutPort)
     );
     assert_eq!(
         refused(&mut sw, po(PortNo(1), vec![Action::Group(4)])),
