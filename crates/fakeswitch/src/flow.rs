@@ -285,11 +285,18 @@ impl FakeSwitch {
         self.check_flow_instructions(fm.table_id, &key, &fm.instructions, Phase::References)?;
         let table = usize::from(fm.table_id);
         let fkey = (Reverse(fm.priority), key);
-        let old = self.tables[table].flows.get(&fkey);
+        // flow_mod() checked the table id against the tables.
+        let Some(tbl) = self.tables.get(table) else {
+            return reject(
+                OfError::BadRequest(BadRequestCode::BadTableId),
+                format!("table {} does not exist", fm.table_id),
+            );
+        };
+        let old = tbl.flows.get(&fkey);
         if old.is_none() && fm.flags.contains(FlowModFlags::CHECK_OVERLAP) {
             // "Two flow entries overlap if a single packet may match both, and both entries
             // have the same priority."
-            let clash = self.tables[table]
+            let clash = tbl
                 .flows
                 .iter()
                 .find(|(k, _)| k.0 == fkey.0 && k.1.overlaps(&fkey.1));
@@ -326,7 +333,9 @@ impl FakeSwitch {
             key: fkey.1.clone(),
             seq: self.next_seq,
         };
-        self.tables[table].flows.insert(fkey, entry);
+        if let Some(tbl) = self.tables.get_mut(table) {
+            tbl.flows.insert(fkey, entry);
+        }
         Ok(Vec::new())
     }
 
@@ -356,7 +365,11 @@ impl FakeSwitch {
         }
         self.check_flow_instructions(fm.table_id, key, &fm.instructions, Phase::References)?;
         for (t, k) in keys {
-            if let Some(e) = self.tables[usize::from(t)].flows.get_mut(&k) {
+            if let Some(e) = self
+                .tables
+                .get_mut(usize::from(t))
+                .and_then(|tb| tb.flows.get_mut(&k))
+            {
                 e.instructions = fm.instructions.clone();
                 if fm.flags.contains(FlowModFlags::RESET_COUNTS) {
                     e.packet_count = 0;
@@ -395,10 +408,16 @@ impl FakeSwitch {
         let mut idle = Vec::new();
         for (t, table) in self.tables.iter().enumerate() {
             for (k, e) in &table.flows {
-                let secs = |s: u16| Duration::from_secs(u64::from(s));
-                if e.hard_timeout != 0 && now >= e.installed + secs(e.hard_timeout) {
+                // `since + timeout` has passed (never, if that is beyond `Duration`'s range).
+                let due = |since: Duration, s: u16| {
+                    s != 0
+                        && since
+                            .checked_add(Duration::from_secs(u64::from(s)))
+                            .is_some_and(|at| now >= at)
+                };
+                if due(e.installed, e.hard_timeout) {
                     hard.push((t as u8, k.clone()));
-                } else if e.idle_timeout != 0 && now >= e.last_used + secs(e.idle_timeout) {
+                } else if due(e.last_used, e.idle_timeout) {
                     idle.push((t as u8, k.clone()));
                 }
             }

@@ -291,7 +291,7 @@ impl FakeSwitch {
         let keys: Vec<(u8, FlowKey)> = self.select(&sel);
         Ok(keys
             .iter()
-            .filter_map(|(t, k)| self.tables[usize::from(*t)].flows.get(k))
+            .filter_map(|(t, k)| self.tables.get(usize::from(*t))?.flows.get(k))
             .map(|e| {
                 let (duration_sec, duration_nsec) = secs_nsecs(e.duration(now));
                 FlowStats {

@@ -16,7 +16,10 @@
 //!   `FLOOD` go to every port but the input port and ports with `OFPPC_NO_FWD`; output to a
 //!   port the switch does not have is dropped (with no ports configured, any port is taken
 //!   as existing). `CONTROLLER` becomes a packet-in, with reason `OFPR_NO_MATCH` from a
-//!   table-miss entry and `OFPR_ACTION` otherwise.
+//!   table-miss entry's apply-actions and `OFPR_ACTION` otherwise (also from a table-miss
+//!   entry's action set or group), if the controller's SET_ASYNC mask wants it.
+//! - `OFPPC_NO_RECV` on the input port drops the packet; `OFPPC_NO_PACKET_IN` suppresses its
+//!   packet-ins.
 //! - Every group bucket works on its own copy of the packet, so a group changes nothing for
 //!   the actions after it, and a bucket's actions are an action set (reordered as in §5.10;
 //!   one output, the last).
@@ -488,7 +491,11 @@ impl Exec<'_> {
                 });
                 break;
             };
-            let Some(e) = sw.tables[usize::from(table_id)].flows.get(key) else {
+            let Some(e) = sw
+                .tables
+                .get(usize::from(table_id))
+                .and_then(|tb| tb.flows.get(key))
+            else {
                 break;
             };
             self.hits.flows.push((table_id, key.clone()));

@@ -148,13 +148,26 @@ impl OvsSwitch {
     /// Traces a packet with `ofproto/trace`, from its frame, and simulates the datapath
     /// actions on it.
     pub fn trace(&self, p: &Packet) -> OvsTrace {
+        self.run_trace("ofproto/trace", p, None)
+    }
+
+    /// Traces a PACKET_OUT of `p` with `actions` (in `ovs-ofctl` syntax) with
+    /// `ofproto/trace-packet-out`.
+    pub fn trace_packet_out(&self, p: &Packet, actions: &str) -> OvsTrace {
+        self.run_trace("ofproto/trace-packet-out", p, Some(actions))
+    }
+
+    fn run_trace(&self, command: &str, p: &Packet, actions: Option<&str>) -> OvsTrace {
         let hex: String = p.to_frame().iter().map(|b| format!("{b:02x}")).collect();
-        let flow = format!("in_port={}", p.in_port.0);
-        let text = sluice_lab::run(
-            "ovs-appctl",
-            &["ofproto/trace", self.bridge.name(), &flow, &hex],
-        )
-        .unwrap_or_else(|e| panic!("ofproto/trace {flow} {hex}: {e}"));
+        let flow = match p.in_port {
+            PortNo::CONTROLLER => "in_port=CONTROLLER".to_string(),
+            PortNo::LOCAL => "in_port=LOCAL".to_string(),
+            port => format!("in_port={}", port.0),
+        };
+        let mut args = vec![command, self.bridge.name(), &flow, &hex];
+        args.extend(actions);
+        let text = sluice_lab::run("ovs-appctl", &args)
+            .unwrap_or_else(|e| panic!("{command} {flow} {hex}: {e}"));
         let line = text
             .lines()
             .find_map(|l| l.strip_prefix("Datapath actions: "))

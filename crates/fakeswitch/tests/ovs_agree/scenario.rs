@@ -9,6 +9,7 @@ use sluice_ofp::msg::flow::FlowMod;
 use sluice_ofp::msg::group::{Bucket, GroupMod, GroupModCommand, GroupType};
 use sluice_ofp::msg::meter::{MeterBand, MeterFlags, MeterMod, MeterModCommand};
 use sluice_ofp::oxm::OFPVID_NONE;
+use sluice_ofp::port::{PortConfig, PortState};
 use sluice_ofp::{Action, Instruction, Match, Message, OxmField, PortNo};
 use sluice_wire::MacAddr;
 
@@ -20,10 +21,17 @@ pub const H6: MacAddr = MacAddr([0x0e, 0, 0, 0, 0, 0x06]);
 pub const ROUTER: MacAddr = MacAddr([0x0e, 0, 0, 0, 0, 0xfe]);
 pub const BCAST: MacAddr = MacAddr::BROADCAST;
 
+/// The fake counterpart of the bridge: ports 1 to 4, and the bridge's own LOCAL port, which
+/// OVS creates administratively down (ALL and FLOOD still send to it).
 pub fn fake() -> FakeSwitch {
-    FakeSwitch::new(0x5adc_0000_0000_0001)
+    let mut sw = FakeSwitch::new(0x5adc_0000_0000_0001)
         .with_ports(1..=4)
-        .with_strictness(Strictness::Ovs)
+        .with_strictness(Strictness::Ovs);
+    let mut local = FakeSwitch::default_port(PortNo::LOCAL.0);
+    local.config = PortConfig::PORT_DOWN;
+    local.state = PortState::LINK_DOWN;
+    sw.add_port(local);
+    sw
 }
 
 pub fn vid(v: u16) -> OxmField {
@@ -131,7 +139,22 @@ pub fn pipeline() -> Vec<Message> {
         meter_add(1, vec![drop_band(1000)]),
     ];
     let flows = vec![
-        // Table 0: VLANs.
+        // Table 0: VLANs; and two test ethertypes flooded by the reserved ports.
+        flow(
+            0,
+            9600,
+            vec![OxmField::EthType(0x88b5)],
+            vec![apply(vec![Action::output(PortNo::ALL)])],
+        ),
+        flow(
+            0,
+            9600,
+            vec![OxmField::EthType(0x88b6)],
+            vec![apply(vec![
+                Action::output(PortNo::FLOOD),
+                Action::output(PortNo::IN_PORT),
+            ])],
+        ),
         flow(
             0,
             9500,
@@ -324,6 +347,14 @@ pub fn packets() -> Vec<(&'static str, Packet)> {
                 .payload(Bytes::from_static(&[2, 7, 4, 0, 0, 0, 0, 0, 1])),
         ),
         (
+            "output:ALL from port 2",
+            Packet::new(2).eth(H2, BCAST).eth_type(0x88b5),
+        ),
+        (
+            "output:FLOOD and IN_PORT from port 3",
+            Packet::new(3).eth(H3, BCAST).eth_type(0x88b6),
+        ),
+        (
             "IPv4 multicast from H1",
             ip(H1, MacAddr([0x01, 0x00, 0x5e, 0, 0, 1]), 1),
         ),
@@ -379,6 +410,54 @@ pub fn packets() -> Vec<(&'static str, Packet)> {
         (
             "priority-tagged H1 to H3 on port 3",
             ip(H1, H3, 3).vlan_pcp(100, 6),
+        ),
+    ]
+}
+
+/// PACKET_OUTs: the packet (its `in_port` is the packet-out's), the actions, and the same
+/// actions in `ovs-ofctl` syntax.
+pub fn packet_outs() -> Vec<(&'static str, Packet, Vec<Action>, &'static str)> {
+    vec![
+        (
+            "packet-out to port 2",
+            ip(H1, H2, 0).in_port(PortNo::CONTROLLER),
+            vec![out(2)],
+            "output:2",
+        ),
+        (
+            "packet-out tagged to port 3 and the VLAN 100 flood group",
+            ip(H1, BCAST, 0).in_port(PortNo::CONTROLLER),
+            vec![
+                Action::PushVlan(0x8100),
+                set_vid(100),
+                out(3),
+                Action::Group(100),
+            ],
+            "push_vlan:0x8100,set_field:4196->vlan_vid,output:3,group:100",
+        ),
+        (
+            "packet-out through the pipeline from port 1",
+            ip(H1, H3, 1),
+            vec![Action::output(PortNo::TABLE)],
+            "output:TABLE",
+        ),
+        (
+            "packet-out through the pipeline from port 4",
+            ip(H4, H3, 4),
+            vec![Action::output(PortNo::TABLE)],
+            "output:TABLE",
+        ),
+        (
+            "packet-out back out of its in_port",
+            ip(H1, H2, 2),
+            vec![out(2), Action::output(PortNo::IN_PORT)],
+            "output:2,IN_PORT",
+        ),
+        (
+            "packet-out to the controller",
+            ip(H1, H2, 0).in_port(PortNo::CONTROLLER),
+            vec![Action::output(PortNo::CONTROLLER)],
+            "CONTROLLER:65535",
         ),
     ]
 }
