@@ -27,6 +27,8 @@
 //!   ports, weighted; which bucket is not what OVS would pick, only as stable.
 //! - `push_vlan` pushes VID 0, PCP 0 (see [`Packet::push_vlan`]); `dec_ttl` at TTL 0 or 1
 //!   drops the packet (a packet-in with `OFPR_INVALID_TTL` if the controller asked).
+//! - A trace gives up (and drops the packet) after 4,096 group executions, Open vSwitch's
+//!   `MAX_RESUBMITS`, or 4,096 outputs; group chains end at depth 32.
 //! - MPLS, PBB and TTL-copy actions are not modelled: the trace notes them in
 //!   [`Trace::unmodelled`] and leaves the packet as it is. Meters count but never drop.
 
@@ -49,8 +51,13 @@ use crate::group::MAX_GROUP_DEPTH;
 use crate::packet::{ETH_TYPE_IPV4, ETH_TYPE_IPV6, Packet};
 use crate::validate::{Known, Phase, Source};
 
-/// The most packets one trace may emit before it stops (a guard against group fan-out).
+/// The most packets one trace may emit (a guard against group fan-out); beyond it the fake
+/// gives up on the packet and drops it, as for [`MAX_GROUP_RUNS`].
 const MAX_OUTPUTS: usize = 4096;
+
+/// The most group executions in one trace (Open vSwitch's `MAX_RESUBMITS`, 64 × 64): beyond
+/// it OVS gives up on the packet, and so does the fake (it drops it).
+const MAX_GROUP_RUNS: usize = 4096;
 
 /// A packet leaving the switch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -434,6 +441,10 @@ struct Exec<'a> {
     sw: &'a FakeSwitch,
     trace: Trace,
     hits: Hits,
+    /// Group executions so far.
+    group_runs: usize,
+    /// Set when the trace gave up (too many group executions): the packet is dropped.
+    exhausted: bool,
 }
 
 impl Exec<'_> {
@@ -553,8 +564,12 @@ impl Exec<'_> {
     /// Runs an action list in order on `p` (§5.12).
     fn actions(&mut self, actions: &[Action], p: &mut Packet, rule: Rule, depth: usize) -> Flow {
         for a in actions {
+            if self.exhausted {
+                return Flow::Stop;
+            }
             if self.trace.outputs.len() >= MAX_OUTPUTS {
-                self.note(format!("stopped after {MAX_OUTPUTS} outputs"));
+                self.note(format!("over {MAX_OUTPUTS} outputs: the packet is dropped"));
+                self.exhausted = true;
                 return Flow::Stop;
             }
             match a {
@@ -684,6 +699,16 @@ impl Exec<'_> {
             self.note(format!("group:{id}: chain too deep, dropped"));
             return;
         }
+        self.group_runs += 1;
+        if self.group_runs > MAX_GROUP_RUNS {
+            if !self.exhausted {
+                self.note(format!(
+                    "over {MAX_GROUP_RUNS} group executions: the packet is dropped"
+                ));
+            }
+            self.exhausted = true;
+            return;
+        }
         let Some(g) = sw.groups.get(&id) else {
             self.note(format!("group:{id}: no such group, dropped"));
             return;
@@ -766,6 +791,8 @@ impl FakeSwitch {
             sw: self,
             trace: Trace::new(p.clone()),
             hits: Hits::default(),
+            group_runs: 0,
+            exhausted: false,
         };
         if let Some(port) = self.ports.get(&p.in_port)
             && port.config.contains(PortConfig::NO_RECV)
@@ -774,6 +801,10 @@ impl FakeSwitch {
             return (ex.trace, ex.hits);
         }
         start(&mut ex, p.clone());
+        if ex.exhausted {
+            ex.trace.outputs.clear();
+            ex.trace.packet_ins.clear();
+        }
         (ex.trace, ex.hits)
     }
 

@@ -196,6 +196,23 @@ fn chaining_rules() {
     ok(&mut ovs, add(0, 1, [], vec![apply(vec![Action::Group(1)])]));
     // The loop ends at the depth limit, without output.
     assert!(ovs.trace(&l2(1, 1, 2)).is_dropped());
+    // A loop that fans out stops after a bounded number of group executions (OVS's limit)
+    // and drops the packet, however many copies it made.
+    ok(
+        &mut ovs,
+        group(
+            GroupModCommand::Modify,
+            GroupType::All,
+            1,
+            vec![
+                Bucket::new(vec![out(3)]),
+                Bucket::new(vec![Action::Group(1)]),
+                Bucket::new(vec![Action::Group(1)]),
+            ],
+        ),
+    );
+    let tr = ovs.trace(&l2(1, 1, 2));
+    assert!(tr.is_dropped(), "{}", tr.summary());
     ok(
         &mut ovs,
         group(GroupModCommand::Delete, GroupType::All, 2, vec![]),
