@@ -202,7 +202,9 @@ impl Trace {
     }
 
     /// FAUCET's `is_output`: whether a copy of the packet leaves by `port` (`CONTROLLER`:
-    /// is sent to the controller) untagged (`vlan` `None`) or with outer VLAN `vlan`.
+    /// is sent to the controller) untagged (`vlan` `None`) or with outer VLAN `vlan` (given
+    /// with or without `OFPVID_PRESENT`). Use [`Trace::is_output_any_vlan`] for FAUCET's
+    /// "any tag" (`vid=None`).
     pub fn is_output(&self, port: impl Into<PortNo>, vlan: Option<u16>) -> bool {
         let want = vlan.map(|v| v & !OFPVID_PRESENT);
         self.leaving(port.into()).any(|p| p.outer_vid() == want)
@@ -871,8 +873,10 @@ impl FakeSwitch {
     }
 
     /// FAUCET's `is_output`: whether `packet` leaves by `port` untagged (`vlan` `None`) or
-    /// with outer VLAN `vlan` (`CONTROLLER`: is sent to the controller). Output to the
-    /// packet's own input port does not count (the switch drops it).
+    /// with outer VLAN `vlan`, with or without `OFPVID_PRESENT` (`CONTROLLER`: is sent to the
+    /// controller). Output to the packet's own input port does not count (the switch drops
+    /// it, unless the action is `IN_PORT`). FAUCET's `vid=None` ("any tag") is
+    /// [`FakeSwitch::is_output_any_vlan`].
     pub fn is_output(&self, packet: &Packet, port: impl Into<PortNo>, vlan: Option<u16>) -> bool {
         self.trace(packet).is_output(port, vlan)
     }
