@@ -1,12 +1,15 @@
-//! The controller: every connected datapath and what is known about it.
+//! The controller: every connected datapath, and a [`Valve`] for each configured one.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use sluice_config::{Config, DpId};
 use sluice_ofp::msg::port::{PortReason, PortStatus};
 use sluice_ofp::{Message, Port, PortNo};
 
 use crate::event::{Event, Notification, Output};
 use crate::time::Instant;
+use crate::valve::{Valve, ValveOutput};
 
 /// What the controller knows about one connected switch.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,16 +20,73 @@ pub struct Datapath {
     pub ports: BTreeMap<PortNo, Port>,
 }
 
-/// The controller's state: every connected datapath.
+/// The controller's state: every connected datapath and, with a configuration, the valve of
+/// every configured one.
 #[derive(Debug, Default)]
 pub struct Controller {
+    config: Option<Arc<Config>>,
     datapaths: BTreeMap<u64, Datapath>,
+    valves: BTreeMap<u64, Valve>,
+    next_token: u64,
+    seed: u64,
+}
+
+/// Gathers a valve's outputs for one switch into as few sends as possible: one per barrier.
+struct Batch {
+    dp_id: u64,
+    msgs: Vec<Message>,
+    out: Vec<Output>,
+}
+
+impl Batch {
+    fn new(dp_id: u64) -> Self {
+        Batch {
+            dp_id,
+            msgs: Vec::new(),
+            out: Vec::new(),
+        }
+    }
+
+    fn take(&mut self, v: ValveOutput) {
+        self.msgs.extend(v.msgs);
+        if let Some(token) = v.barrier {
+            let msgs = std::mem::take(&mut self.msgs);
+            self.out.push(Output::Send {
+                dp_id: self.dp_id,
+                msgs,
+                barrier: Some(token),
+            });
+        }
+        self.out.extend(v.notes.into_iter().map(Output::Notify));
+    }
+
+    fn finish(mut self, out: &mut Vec<Output>) {
+        if !self.msgs.is_empty() {
+            out.push(Output::Send {
+                dp_id: self.dp_id,
+                msgs: self.msgs,
+                barrier: None,
+            });
+        }
+        out.append(&mut self.out);
+    }
 }
 
 impl Controller {
-    /// A controller with no switches.
+    /// A controller without a configuration: it accepts switches and follows their ports,
+    /// but programs nothing.
     pub fn new() -> Self {
         Controller::default()
+    }
+
+    /// A controller for `config`: configured switches are programmed, others disconnected.
+    /// `seed` drives every random choice (learn-timeout jitter).
+    pub fn with_config(config: Config, seed: u64) -> Self {
+        Controller {
+            config: Some(Arc::new(config)),
+            seed,
+            ..Controller::default()
+        }
     }
 
     /// The connected datapaths.
@@ -39,8 +99,13 @@ impl Controller {
         self.datapaths.get(&dp_id)
     }
 
+    /// The valve of a configured datapath that has connected.
+    pub fn valve(&self, dp_id: u64) -> Option<&Valve> {
+        self.valves.get(&dp_id)
+    }
+
     /// Handles one event at time `now` and returns what to do.
-    pub fn handle(&mut self, _now: Instant, event: Event) -> Vec<Output> {
+    pub fn handle(&mut self, now: Instant, event: Event) -> Vec<Output> {
         let mut out = Vec::new();
         match event {
             Event::SwitchUp {
@@ -51,7 +116,7 @@ impl Controller {
                 let dp_id = features.datapath_id;
                 let dp = Datapath {
                     dp_id,
-                    ports: ports.into_iter().map(|p| (p.port_no, p)).collect(),
+                    ports: ports.iter().map(|p| (p.port_no, p.clone())).collect(),
                 };
                 let desc =
                     desc.map_or_else(String::new, |d| format!("{} {}", d.mfr_desc, d.sw_desc));
@@ -61,8 +126,29 @@ impl Controller {
                     desc,
                 }));
                 self.datapaths.insert(dp_id, dp);
+                if let Some(config) = &self.config {
+                    if !config.dps.contains_key(&DpId(dp_id)) {
+                        out.push(Output::Notify(Notification::DpUnknown { dp_id }));
+                        out.push(Output::Disconnect {
+                            dp_id,
+                            reason: "datapath not in the configuration".into(),
+                        });
+                        return out;
+                    }
+                    let (config, seed) = (config.clone(), self.seed);
+                    let valve = self
+                        .valves
+                        .entry(dp_id)
+                        .or_insert_with(|| Valve::new(config, DpId(dp_id), seed));
+                    let mut batch = Batch::new(dp_id);
+                    batch.take(valve.connect(&ports));
+                    batch.finish(&mut out);
+                }
             }
             Event::SwitchDown { dp_id, reason } => {
+                if let Some(v) = self.valves.get_mut(&dp_id) {
+                    v.disconnect();
+                }
                 if self.datapaths.remove(&dp_id).is_some() {
                     out.push(Output::Notify(Notification::DpDisconnected {
                         dp_id,
@@ -71,13 +157,40 @@ impl Controller {
                 }
             }
             Event::Messages { dp_id, msgs } => {
+                let mut batch = Batch::new(dp_id);
                 for (_xid, msg) in msgs {
-                    if let Message::PortStatus(ps) = msg {
-                        self.port_status(dp_id, ps, &mut out);
+                    match msg {
+                        Message::PortStatus(ps) => self.port_status(dp_id, ps, &mut batch),
+                        Message::PacketIn(pi) => {
+                            if let Some(v) = self.valves.get_mut(&dp_id) {
+                                batch.take(v.packet_in(now, &pi));
+                            }
+                        }
+                        Message::MultipartReply(reply) => {
+                            if let Some(v) = self.valves.get_mut(&dp_id) {
+                                self.next_token += 1;
+                                batch.take(v.multipart_reply(&reply, self.next_token));
+                            }
+                        }
+                        _ => {}
                     }
                 }
+                batch.finish(&mut out);
             }
-            Event::BarrierDone { .. } => {}
+            Event::BarrierDone { dp_id, token } => {
+                if let Some(v) = self.valves.get_mut(&dp_id) {
+                    let mut batch = Batch::new(dp_id);
+                    batch.take(v.barrier_done(token));
+                    batch.finish(&mut out);
+                }
+            }
+            Event::Tick => {
+                for (dp_id, v) in &mut self.valves {
+                    let mut batch = Batch::new(*dp_id);
+                    batch.take(v.tick(now));
+                    batch.finish(&mut out);
+                }
+            }
             Event::SwitchError {
                 dp_id,
                 error,
@@ -93,24 +206,26 @@ impl Controller {
         out
     }
 
-    fn port_status(&mut self, dp_id: u64, ps: PortStatus, out: &mut Vec<Output>) {
+    fn port_status(&mut self, dp_id: u64, ps: PortStatus, batch: &mut Batch) {
         let Some(dp) = self.datapaths.get_mut(&dp_id) else {
             return;
         };
         let port = ps.desc;
-        let note = Notification::PortChange {
+        batch.out.push(Output::Notify(Notification::PortChange {
             dp_id,
             port_no: port.port_no,
             reason: ps.reason,
             name: port.name.as_str().into_owned(),
             up: port.is_up() && ps.reason != PortReason::Delete,
-        };
+        }));
+        if let Some(v) = self.valves.get_mut(&dp_id) {
+            batch.take(v.port_status(ps.reason, &port));
+        }
         if ps.reason == PortReason::Delete {
             dp.ports.remove(&port.port_no);
         } else {
             dp.ports.insert(port.port_no, port);
         }
-        out.push(Output::Notify(note));
     }
 }
 

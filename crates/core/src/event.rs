@@ -6,6 +6,7 @@ use sluice_ofp::msg::multipart::Desc;
 use sluice_ofp::msg::port::PortReason;
 use sluice_ofp::msg::switch::SwitchFeatures;
 use sluice_ofp::{Message, OfError, Port, PortNo};
+use sluice_wire::MacAddr;
 
 /// An input to [`crate::Controller::handle`].
 #[derive(Debug, Clone, PartialEq)]
@@ -43,6 +44,8 @@ pub enum Event {
         /// The token given with the send.
         token: u64,
     },
+    /// Time passed: expire learned hosts and bans. The runtime sends one every second.
+    Tick,
     /// The switch answered an error to a message we sent; `request` is that message, if the
     /// connection still remembered it.
     SwitchError {
@@ -144,6 +147,64 @@ pub enum Notification {
         /// Whether it is up (administratively and with a link).
         up: bool,
     },
+    /// A configured switch is being brought to its desired flows.
+    DpProgramming {
+        /// The switch.
+        dp_id: u64,
+        /// Flows in its static pipeline.
+        flows: usize,
+        /// Messages sent to get there from what it held.
+        changes: usize,
+    },
+    /// A configured switch is programmed and learning (FAUCET's DP up).
+    DpRunning {
+        /// The switch.
+        dp_id: u64,
+        /// Flows in its static pipeline.
+        flows: usize,
+    },
+    /// A connecting switch is not in the configuration; it is disconnected.
+    DpUnknown {
+        /// The switch.
+        dp_id: u64,
+    },
+    /// A host was learned (FAUCET's L2_LEARN).
+    HostLearned {
+        /// The switch.
+        dp_id: u64,
+        /// The VLAN.
+        vid: u16,
+        /// The host's MAC.
+        mac: MacAddr,
+        /// The port it is behind.
+        port: u32,
+        /// The port it was behind before, if it moved.
+        moved_from: Option<u32>,
+    },
+    /// A host was forgotten: timed out, or its port went down (FAUCET's L2_EXPIRE).
+    HostExpired {
+        /// The switch.
+        dp_id: u64,
+        /// The VLAN.
+        vid: u16,
+        /// The host's MAC.
+        mac: MacAddr,
+        /// The port it was behind.
+        port: u32,
+    },
+    /// Learning was banned for a while.
+    LearnBan {
+        /// The switch.
+        dp_id: u64,
+        /// The banned port, if a port.
+        port: Option<u32>,
+        /// The banned VLAN, if a VLAN.
+        vid: Option<u16>,
+        /// The banned MAC, if one host.
+        mac: Option<MacAddr>,
+        /// Why.
+        why: String,
+    },
     /// A switch refused a message.
     SwitchError {
         /// The switch.
@@ -175,6 +236,65 @@ impl fmt::Display for Notification {
                 "DP {dp_id:#x} port {port_no} ({name}) {reason}, {}",
                 if *up { "up" } else { "down" }
             ),
+            Notification::DpProgramming {
+                dp_id,
+                flows,
+                changes,
+            } => {
+                write!(
+                    f,
+                    "DP {dp_id:#x} programming: {flows} flows, {changes} changes from what it held"
+                )
+            }
+            Notification::DpRunning { dp_id, flows } => {
+                write!(f, "DP {dp_id:#x} up: {flows} flows")
+            }
+            Notification::DpUnknown { dp_id } => {
+                write!(
+                    f,
+                    "DP {dp_id:#x} is not in the configuration; disconnecting it"
+                )
+            }
+            Notification::HostLearned {
+                dp_id,
+                vid,
+                mac,
+                port,
+                moved_from,
+            } => {
+                write!(f, "DP {dp_id:#x} learned {mac} on port {port} VLAN {vid}")?;
+                if let Some(old) = moved_from {
+                    write!(f, " (moved from port {old})")?;
+                }
+                Ok(())
+            }
+            Notification::HostExpired {
+                dp_id,
+                vid,
+                mac,
+                port,
+            } => {
+                write!(f, "DP {dp_id:#x} forgot {mac} on port {port} VLAN {vid}")
+            }
+            Notification::LearnBan {
+                dp_id,
+                port,
+                vid,
+                mac,
+                why,
+            } => {
+                write!(f, "DP {dp_id:#x} banned learning")?;
+                if let Some(p) = port {
+                    write!(f, " on port {p}")?;
+                }
+                if let Some(v) = vid {
+                    write!(f, " on VLAN {v}")?;
+                }
+                if let Some(m) = mac {
+                    write!(f, " of {m}")?;
+                }
+                write!(f, ": {why}")
+            }
             Notification::SwitchError {
                 dp_id,
                 error,

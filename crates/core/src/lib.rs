@@ -8,8 +8,13 @@
 
 mod controller;
 mod event;
+pub mod learn;
+pub mod pipeline;
+mod rng;
 mod time;
+pub mod valve;
 
 pub use controller::{Controller, Datapath};
 pub use event::{DisconnectReason, Event, Notification, Output};
+pub use rng::Rng;
 pub use time::Instant;

@@ -666,6 +666,26 @@ impl Match {
         self.iter().collect()
     }
 
+    /// The same match in the one form a switch's flow dump and our compiler can agree on:
+    /// fields sorted by class and field number (which also puts every prerequisite before the
+    /// fields that need it), masks of all ones dropped (an exact match), and fields with a mask
+    /// of all zeros dropped (they match everything).
+    pub fn canonical(&self) -> Match {
+        let mut fields: Vec<(u32, OxmField)> = self
+            .iter()
+            .filter_map(|f| {
+                let f = canonical_mask(f)?;
+                let mut head: Vec<u8> = Vec::with_capacity(f.encoded_len());
+                f.encode(&mut head);
+                let header = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
+                // Sort by class and field, ignoring the mask bit and length.
+                Some((header & 0xffff_fe00, f))
+            })
+            .collect();
+        fields.sort_by_key(|(k, _)| *k);
+        Match::from_fields(fields.into_iter().map(|(_, f)| f))
+    }
+
     /// The first field of the given kind.
     pub fn get(&self, kind: OxmKind) -> Option<OxmField> {
         self.iter().find(|f| f.kind() == Some(kind))
@@ -815,6 +835,26 @@ impl Match {
         }
         Ok(())
     }
+}
+
+/// A field with a redundant mask normalised: an all-ones mask becomes an exact match, and a
+/// field whose mask is all zeros (it matches everything) is dropped.
+fn canonical_mask(f: OxmField) -> Option<OxmField> {
+    let Some(kind) = f.kind() else { return Some(f) };
+    if !f.has_mask() {
+        return Some(f);
+    }
+    let mut wire: Vec<u8> = Vec::with_capacity(f.encoded_len());
+    f.encode(&mut wire);
+    let n = kind.value_len();
+    let (value, mask) = wire[4..].split_at(n);
+    if mask.iter().all(|b| *b == 0) {
+        return None;
+    }
+    if mask.iter().all(|b| *b == 0xff) {
+        return Some(OxmField::from_parts(kind, value, None));
+    }
+    Some(f)
 }
 
 impl fmt::Debug for Match {
@@ -1092,6 +1132,23 @@ mod tests {
             OxmField::Ipv6NdSll(MacAddr([1, 2, 3, 4, 5, 6])),
         ]);
         assert_eq!(nd.check(), Ok(()));
+    }
+
+    #[test]
+    fn canonical_form_sorts_and_drops_redundant_masks() {
+        let m = Match::from_fields([
+            OxmField::EthDst(MacAddr([1, 2, 3, 4, 5, 6]), Some(MacAddr::BROADCAST)),
+            OxmField::VlanVid(0x1064, None),
+            OxmField::EthSrc(MacAddr([1, 2, 3, 4, 5, 6]), Some(MacAddr::ZERO)),
+            OxmField::InPort(PortNo(3)),
+        ]);
+        let want = Match::from_fields([
+            OxmField::InPort(PortNo(3)),
+            OxmField::EthDst(MacAddr([1, 2, 3, 4, 5, 6]), None),
+            OxmField::VlanVid(0x1064, None),
+        ]);
+        assert_eq!(m.canonical(), want);
+        assert_eq!(want.canonical(), want);
     }
 
     #[test]

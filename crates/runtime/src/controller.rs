@@ -23,11 +23,12 @@ use std::future::Future;
 use std::io;
 use std::time::Instant as StdInstant;
 
+use sluice_config::Config;
 use sluice_core::{Controller, Datapath, DisconnectReason, Event, Instant, Notification, Output};
 use sluice_ofp::Message;
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, oneshot};
-use tracing::{info, warn};
+use tracing::{debug, info, warn};
 
 use crate::Options;
 use crate::switch::{self, Command, ConnId, SwitchEvent, SwitchHandle};
@@ -108,6 +109,8 @@ const HANDLE_TOKEN: u64 = 1 << 63;
 /// The OpenFlow controller: a listener, its switch connections and the core.
 pub struct Server {
     opts: Options,
+    config: Option<Config>,
+    seed: u64,
     notify: broadcast::Sender<Notification>,
     requests_tx: mpsc::Sender<Request>,
     requests_rx: mpsc::Receiver<Request>,
@@ -120,9 +123,21 @@ impl Server {
         let (requests_tx, requests_rx) = mpsc::channel(64);
         Server {
             opts,
+            config: None,
+            seed: 0,
             notify,
             requests_tx,
             requests_rx,
+        }
+    }
+
+    /// A server that programs the switches of `config`; `seed` drives the core's random
+    /// choices (learn-timeout jitter). Switches not in the configuration are disconnected.
+    pub fn with_config(opts: Options, config: Config, seed: u64) -> Self {
+        Server {
+            config: Some(config),
+            seed,
+            ..Server::new(opts)
         }
     }
 
@@ -154,12 +169,18 @@ impl Server {
         let mut task = Task {
             notify: self.notify.clone(),
             started: StdInstant::now(),
-            core: Controller::new(),
+            core: match self.config.take() {
+                Some(config) => Controller::with_config(config, self.seed),
+                None => Controller::new(),
+            },
             switches: HashMap::new(),
             waiting: HashMap::new(),
             next_token: HANDLE_TOKEN,
         };
         let mut next_conn: ConnId = 0;
+        // Timers in the core (host expiry, bans) advance once a second.
+        let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tokio::pin!(shutdown);
         loop {
             tokio::select! {
@@ -181,6 +202,10 @@ impl Server {
                     }
                 },
                 Some(req) = self.requests_rx.recv() => task.request(req),
+                _ = tick.tick() => {
+                    let outputs = task.core.handle(task.now(), Event::Tick);
+                    task.apply(outputs);
+                }
                 Some(ev) = events_rx.recv() => task.switch_event(ev),
             }
         }
@@ -371,7 +396,14 @@ impl Task {
                     }
                     Output::Notify(n) => {
                         match &n {
-                            Notification::SwitchError { .. } => warn!("{n}"),
+                            Notification::SwitchError { .. } | Notification::DpUnknown { .. } => {
+                                warn!("{n}")
+                            }
+                            // Per-host events are many; they go to the event stream, and to
+                            // the log only at debug level.
+                            Notification::HostLearned { .. } | Notification::HostExpired { .. } => {
+                                debug!("{n}")
+                            }
                             _ => info!("{n}"),
                         }
                         // Nobody listening is fine.
@@ -392,5 +424,7 @@ fn dp_of(event: &Event) -> u64 {
         | Event::Messages { dp_id, .. }
         | Event::BarrierDone { dp_id, .. }
         | Event::SwitchError { dp_id, .. } => *dp_id,
+        // Ticks come from the controller task, never from a connection.
+        Event::Tick => 0,
     }
 }

@@ -5,6 +5,7 @@
 //! an already-bound listener and a shutdown future, so tests can bind `127.0.0.1:0` and stop
 //! the server when they are done.
 
+pub mod config;
 mod controller;
 mod switch;
 

@@ -1,0 +1,447 @@
+//! The L2 pipeline: a DP's configuration and the set of ports that are up, compiled to the
+//! flows and groups FAUCET would install (tables vlan, eth_src, eth_dst, flood, and
+//! eth_dst_hairpin when a port hairpins).
+//!
+//! Learned hosts are not compiled here: they come and go with packet-ins (see
+//! [`crate::learn`]); this module also builds their flows so both agree on the layout.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use sluice_config::{Dp, Port, PortNo as CfgPort, Vid};
+use sluice_ofp::msg::group::{Bucket, GroupMod, GroupModCommand, GroupType};
+use sluice_ofp::oxm::{OFPVID_NONE, OFPVID_PRESENT, OxmField};
+use sluice_ofp::{Action, Instruction, Match, PortNo};
+use sluice_wire::MacAddr;
+
+use super::flow::{Flow, FlowSet};
+use super::tables::{Layout, Table};
+
+/// FAUCET's priority bands (`valve_manager_base.py`).
+pub mod priority {
+    /// Table-miss flows.
+    pub const MISS: u16 = 0;
+    /// Low: VLAN admission, learning rules.
+    pub const LOW: u16 = 0x1000;
+    /// Match: learned destinations, flooding.
+    pub const MATCH: u16 = 0x2000;
+    /// Filters: spoofing and broadcast-source drops.
+    pub const FILTER: u16 = 0x5000;
+    /// A learned source (just below the destination band).
+    pub const HOST_SRC: u16 = MATCH - 1;
+    /// A learning ban on a port or VLAN (just above the learning rule).
+    pub const BAN: u16 = LOW + 1;
+}
+
+/// `max_len` of the learning rule's output to the controller (FAUCET's 96 bytes).
+pub const LEARN_MAX_LEN: u16 = 96;
+/// `max_len` of the LLDP trap's output to the controller.
+pub const LLDP_MAX_LEN: u16 = 128;
+/// The 802.1Q tag protocol identifier.
+pub const ETH_TYPE_8021Q: u16 = 0x8100;
+/// ECTP (Ethernet configuration testing protocol) frames, always dropped.
+const ETH_TYPE_ECTP: u16 = 0x9000;
+/// LLDP.
+const ETH_TYPE_LLDP: u16 = 0x88cc;
+
+/// The flood destinations FAUCET floods separately (`FLOOD_DSTS`), after the all-destinations
+/// (unknown unicast) rule: IEEE 802 group addresses, IPv4 multicast, IPv6 multicast, broadcast.
+const FLOOD_DSTS: [(MacAddr, Option<MacAddr>); 4] = [
+    (
+        MacAddr([0x01, 0x80, 0xc2, 0, 0, 0]),
+        Some(MacAddr([0xff, 0xff, 0xff, 0, 0, 0])),
+    ),
+    (
+        MacAddr([0x01, 0x00, 0x5e, 0, 0, 0]),
+        Some(MacAddr([0xff, 0xff, 0xff, 0, 0, 0])),
+    ),
+    (
+        MacAddr([0x33, 0x33, 0, 0, 0, 0]),
+        Some(MacAddr([0xff, 0xff, 0, 0, 0, 0])),
+    ),
+    (MacAddr::BROADCAST, None),
+];
+
+/// Destinations dropped in the flood table: Cisco CDP/VTP/UDLD, Cisco STP, and the IEEE bridge
+/// group addresses 01:80:c2:00:00:0X (STP, LACP and other slow protocols, LLDP).
+const FLOOD_DROPS: [(MacAddr, Option<MacAddr>); 3] = [
+    (MacAddr([0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcc]), None),
+    (MacAddr([0x01, 0x00, 0x0c, 0xcc, 0xcc, 0xcd]), None),
+    (
+        MacAddr([0x01, 0x80, 0xc2, 0, 0, 0]),
+        Some(MacAddr([0xff, 0xff, 0xff, 0xff, 0xff, 0xf0])),
+    ),
+];
+
+/// The VLAN-present value of `vid` for a `vlan_vid` match or set-field.
+pub fn vid_present(vid: Vid) -> u16 {
+    vid.0 | OFPVID_PRESENT
+}
+
+/// An OpenFlow port number for a configured port.
+pub fn of_port(p: CfgPort) -> PortNo {
+    PortNo(p.0)
+}
+
+/// Priority of a flood-table rule for a destination: the band plus the number of bits the
+/// destination matches (more specific rules win), as FAUCET does.
+fn flood_priority(mask: Option<MacAddr>) -> u16 {
+    let bits = mask.map_or(48, |m| m.0.iter().map(|b| b.count_ones()).sum::<u32>());
+    priority::MATCH + bits as u16
+}
+
+/// A DP's compiled static pipeline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Compiled {
+    /// The table layout.
+    pub layout: Layout,
+    /// The flows.
+    pub flows: FlowSet,
+    /// The groups (flood groups with `group_table`), by id.
+    pub groups: BTreeMap<u32, GroupMod>,
+}
+
+/// Compiles a DP's static flows for the ports in `up` (configured port numbers whose link is
+/// up; see [`port_counts_as_up`]).
+pub fn compile(dp: &Dp, up: &BTreeSet<CfgPort>) -> Compiled {
+    let layout = Layout::for_dp(dp);
+    let mut c = Compiler {
+        dp,
+        layout: &layout,
+        up,
+        flows: FlowSet::new(),
+        groups: BTreeMap::new(),
+    };
+    c.misses();
+    c.vlan_table();
+    c.filters();
+    c.learning_rules();
+    c.flood_table();
+    Compiled {
+        flows: c.flows,
+        groups: c.groups,
+        layout,
+    }
+}
+
+/// Whether a configured port takes part in forwarding given what the switch says about it:
+/// enabled, and up (ports with `opstatus_reconf: false` always count as up).
+pub fn port_counts_as_up(port: &Port, switch_says_up: bool) -> bool {
+    port.enabled && (switch_says_up || !port.opstatus_reconf)
+}
+
+struct Compiler<'a> {
+    dp: &'a Dp,
+    layout: &'a Layout,
+    up: &'a BTreeSet<CfgPort>,
+    flows: FlowSet,
+    groups: BTreeMap<u32, GroupMod>,
+}
+
+impl Compiler<'_> {
+    fn add(&mut self, table: Table, priority: u16, m: Match, instructions: Vec<Instruction>) {
+        let t = self.layout.id(table);
+        self.flows
+            .insert(Flow::new(t, priority, &m, self.dp.cookie, instructions));
+    }
+
+    fn dp_priority(&self, p: i64) -> u16 {
+        u16::try_from(p).unwrap_or(u16::MAX)
+    }
+
+    /// The ports that forward: configured, enabled and up.
+    fn live_ports(&self) -> impl Iterator<Item = &Port> + '_ {
+        self.dp
+            .ports
+            .values()
+            .filter(|p| p.enabled && self.up.contains(&p.number))
+    }
+
+    /// Every table's table-miss flow: go on to the next table, or drop.
+    fn misses(&mut self) {
+        let lowest = self.dp_priority(self.dp.priorities.lowest);
+        let tables: Vec<(Table, u8)> = self.layout.tables().collect();
+        for (table, _) in tables {
+            let goto = match table {
+                Table::EthSrc | Table::Copro | Table::EthDstHairpin => {
+                    Some(self.layout.id(Table::EthDst))
+                }
+                Table::Classification => Some(self.layout.id(Table::EthSrc)),
+                Table::EthDst => Some(self.layout.first_of(&[Table::EgressAcl, Table::Flood])),
+                Table::Egress => Some(self.layout.id(Table::Flood)),
+                _ => None,
+            };
+            self.add(
+                table,
+                lowest,
+                Match::new(),
+                goto.map(Instruction::GotoTable).into_iter().collect(),
+            );
+        }
+    }
+
+    /// Where a packet admitted on `vid` goes after the VLAN table.
+    fn after_vlan(&self, vid: Vid) -> u8 {
+        let has_acls = self
+            .dp
+            .vlans
+            .get(&vid)
+            .is_some_and(|v| !v.acls_in.is_empty());
+        if has_acls && let Some(t) = self.layout.get(Table::VlanAcl) {
+            return t;
+        }
+        self.layout
+            .first_of(&[Table::Classification, Table::EthSrc])
+    }
+
+    /// Input-mirror outputs of a port (a copy of what it receives, as received).
+    fn mirror_outputs(&self, port: &Port) -> Vec<Action> {
+        port.mirror_destinations
+            .iter()
+            .map(|d| Action::output(of_port(*d)))
+            .collect()
+    }
+
+    /// VLAN table: admit tagged packets on a port's tagged VLANs, tag untagged packets with
+    /// its native VLAN, drop everything from output-only ports, trap LLDP where asked.
+    fn vlan_table(&mut self) {
+        let highest = self.dp_priority(self.dp.priorities.highest);
+        let ports: Vec<Port> = self.live_ports().cloned().collect();
+        for port in &ports {
+            let in_port = OxmField::InPort(of_port(port.number));
+            if port.output_only {
+                self.add(Table::Vlan, highest, Match::new().with(in_port), vec![]);
+                continue;
+            }
+            if port.receive_lldp || port.stack.is_some() {
+                let lldp = Match::new()
+                    .with(in_port.clone())
+                    .with(OxmField::EthDst(
+                        MacAddr([0x01, 0x80, 0xc2, 0, 0, 0x0e]),
+                        Some(MacAddr([0xff, 0xff, 0xff, 0xff, 0xff, 0xf0])),
+                    ))
+                    .with(OxmField::EthType(ETH_TYPE_LLDP));
+                let to_ctl = Action::Output {
+                    port: PortNo::CONTROLLER,
+                    max_len: LLDP_MAX_LEN,
+                };
+                self.add(
+                    Table::Vlan,
+                    highest,
+                    lldp,
+                    vec![Instruction::ApplyActions(vec![to_ctl])],
+                );
+            }
+            let mirror = self.mirror_outputs(port);
+            for vid in &port.tagged_vlans {
+                let m = Match::new()
+                    .with(in_port.clone())
+                    .with(OxmField::VlanVid(vid_present(*vid), None));
+                let mut ins = Vec::new();
+                if !mirror.is_empty() {
+                    ins.push(Instruction::ApplyActions(mirror.clone()));
+                }
+                ins.push(Instruction::GotoTable(self.after_vlan(*vid)));
+                self.add(Table::Vlan, priority::LOW, m, ins);
+            }
+            let untagged = Match::new()
+                .with(in_port.clone())
+                .with(OxmField::VlanVid(OFPVID_NONE, None));
+            match port.native_vlan {
+                Some(vid) => {
+                    let mut actions = mirror.clone();
+                    actions.push(Action::PushVlan(ETH_TYPE_8021Q));
+                    actions.push(Action::SetField(OxmField::VlanVid(vid_present(vid), None)));
+                    let ins = vec![
+                        Instruction::ApplyActions(actions),
+                        Instruction::GotoTable(self.after_vlan(vid)),
+                    ];
+                    self.add(Table::Vlan, priority::LOW, untagged, ins);
+                }
+                None if port.count_untag_vlan_miss => {
+                    self.add(Table::Vlan, priority::LOW, untagged, vec![])
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// Source filters, in the classification table (or eth_src without one): ECTP frames,
+    /// broadcast sources, and frames claiming the controller's own MAC.
+    fn filters(&mut self) {
+        let table = if self.layout.get(Table::Classification).is_some() {
+            Table::Classification
+        } else {
+            Table::EthSrc
+        };
+        self.add(
+            table,
+            priority::FILTER + 10,
+            Match::new().with(OxmField::EthType(ETH_TYPE_ECTP)),
+            vec![],
+        );
+        if self.dp.drop_broadcast_source_address {
+            self.add(
+                table,
+                priority::FILTER,
+                Match::new().with(OxmField::EthSrc(MacAddr::BROADCAST, None)),
+                vec![],
+            );
+        }
+        if self.dp.drop_spoofed_faucet_mac {
+            let macs: BTreeSet<MacAddr> = self.dp.vlans.values().map(|v| v.faucet_mac).collect();
+            for mac in macs {
+                self.add(
+                    table,
+                    priority::FILTER,
+                    Match::new().with(OxmField::EthSrc(mac, None)),
+                    vec![],
+                );
+            }
+        }
+    }
+
+    /// Learning: every packet on a VLAN is copied to the controller and carries on, until its
+    /// source is learned (a higher-priority host flow then takes it).
+    fn learning_rules(&mut self) {
+        let next = self.layout.first_of(&[Table::EthDstHairpin, Table::EthDst]);
+        let vids: Vec<Vid> = self.dp.vlans.keys().copied().collect();
+        for vid in vids {
+            let m = Match::new().with(OxmField::VlanVid(vid_present(vid), None));
+            let to_ctl = Action::Output {
+                port: PortNo::CONTROLLER,
+                max_len: LEARN_MAX_LEN,
+            };
+            let ins = vec![
+                Instruction::ApplyActions(vec![to_ctl]),
+                Instruction::GotoTable(next),
+            ];
+            self.add(Table::EthSrc, priority::LOW, m, ins);
+        }
+    }
+
+    /// The ports a VLAN floods to: (tagged, untagged) up members, in port order, leaving out
+    /// ports with `unicast_flood: false` when `unicast` is set.
+    fn flood_members(&self, vid: Vid, unicast: bool) -> (Vec<CfgPort>, Vec<CfgPort>) {
+        let mut tagged = Vec::new();
+        let mut untagged = Vec::new();
+        for p in self.live_ports() {
+            if unicast && !p.unicast_flood {
+                continue;
+            }
+            if p.tagged_vlans.contains(&vid) {
+                tagged.push(p.number);
+            } else if p.native_vlan == Some(vid) {
+                untagged.push(p.number);
+            }
+        }
+        (tagged, untagged)
+    }
+
+    /// Flood actions: each tagged member as is, then the tag popped for the untagged members
+    /// (with their output mirrors after each).
+    fn flood_actions(&self, tagged: &[CfgPort], untagged: &[CfgPort]) -> Vec<Action> {
+        let mut actions: Vec<Action> = Vec::new();
+        for p in tagged {
+            actions.push(Action::output(of_port(*p)));
+        }
+        if !untagged.is_empty() {
+            actions.push(Action::PopVlan);
+            for p in untagged {
+                actions.push(Action::output(of_port(*p)));
+            }
+        }
+        actions
+    }
+
+    /// Flood table: per VLAN, one rule per flood destination (and one for unknown unicast when
+    /// the VLAN floods it), plus drops of protocols that must never be flooded.
+    fn flood_table(&mut self) {
+        for (mac, mask) in FLOOD_DROPS {
+            self.add(
+                Table::Flood,
+                flood_priority(mask),
+                Match::new().with(OxmField::EthDst(mac, mask)),
+                vec![],
+            );
+        }
+        let vlans: Vec<(Vid, bool)> = self
+            .dp
+            .vlans
+            .values()
+            .map(|v| (v.vid, v.unicast_flood))
+            .collect();
+        for (vid, unicast_flood) in vlans {
+            let vlan_match = Match::new().with(OxmField::VlanVid(vid_present(vid), None));
+            let mut rules: Vec<(Match, u16, bool)> = Vec::new();
+            if unicast_flood {
+                rules.push((vlan_match.clone(), priority::MATCH, true));
+            }
+            for (mac, mask) in FLOOD_DSTS {
+                rules.push((
+                    vlan_match.clone().with(OxmField::EthDst(mac, mask)),
+                    flood_priority(mask),
+                    false,
+                ));
+            }
+            for (m, prio, unicast) in rules {
+                let (tagged, untagged) = self.flood_members(vid, unicast);
+                // A hairpin port also gets the flood back: a per-input-port rule, one priority
+                // higher, that outputs to IN_PORT instead of skipping it.
+                let hairpins: Vec<CfgPort> = tagged
+                    .iter()
+                    .chain(&untagged)
+                    .copied()
+                    .filter(|p| self.dp.ports.get(p).is_some_and(|p| p.hairpin))
+                    .collect();
+                for hp in hairpins {
+                    let mut actions = self.flood_actions(&tagged, &untagged);
+                    for a in &mut actions {
+                        if *a == Action::output(of_port(hp)) {
+                            *a = Action::output(PortNo::IN_PORT);
+                        }
+                    }
+                    let hm = m.clone().with(OxmField::InPort(of_port(hp)));
+                    self.add(
+                        Table::Flood,
+                        prio + 1,
+                        hm,
+                        vec![Instruction::ApplyActions(actions)],
+                    );
+                }
+                let ins = if self.dp.group_table {
+                    let id = u32::from(vid.0) + if unicast { 4096 } else { 0 };
+                    let buckets = self.flood_buckets(&tagged, &untagged);
+                    self.groups.insert(
+                        id,
+                        GroupMod {
+                            command: GroupModCommand::Add,
+                            group_type: GroupType::All,
+                            group_id: id,
+                            buckets,
+                        },
+                    );
+                    vec![Instruction::ApplyActions(vec![Action::Group(id)])]
+                } else {
+                    let actions = self.flood_actions(&tagged, &untagged);
+                    if actions.is_empty() {
+                        vec![]
+                    } else {
+                        vec![Instruction::ApplyActions(actions)]
+                    }
+                };
+                self.add(Table::Flood, prio, m, ins);
+            }
+        }
+    }
+
+    /// One bucket per flood member (`group_table`).
+    fn flood_buckets(&self, tagged: &[CfgPort], untagged: &[CfgPort]) -> Vec<Bucket> {
+        let tagged = tagged
+            .iter()
+            .map(|p| Bucket::new(vec![Action::output(of_port(*p))]));
+        let untagged = untagged
+            .iter()
+            .map(|p| Bucket::new(vec![Action::PopVlan, Action::output(of_port(*p))]));
+        tagged.chain(untagged).collect()
+    }
+}

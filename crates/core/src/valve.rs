@@ -1,0 +1,609 @@
+//! One datapath's controller logic: bring the switch to the desired flows by difference,
+//! follow its ports, and learn hosts from packet-ins (FAUCET's `Valve`, as plain functions of
+//! events and time).
+//!
+//! ```text
+//!  connect ──► Syncing ──(flow dump)──► Programming ──(barrier)──► Running
+//!                 ask for the switch's     send the difference         learn, follow
+//!                 flows (and groups)       to the desired flows        port changes
+//! ```
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use sluice_config::{Config, Dp, DpId, Port, PortNo as CfgPort, Vid};
+use sluice_ofp::msg::flow::{FlowMod, FlowModCommand};
+use sluice_ofp::msg::group::{GroupMod, GroupModCommand};
+use sluice_ofp::msg::multipart::{
+    FlowStatsRequest, GroupDesc, MultipartReply, MultipartReplyBody, MultipartRequest,
+    MultipartRequestBody,
+};
+use sluice_ofp::msg::packet::{PacketIn, PacketInReason};
+use sluice_ofp::msg::port::PortReason;
+use sluice_ofp::oxm::OxmField;
+use sluice_ofp::{Action, Instruction, Match, Message, Port as OfPort, PortNo};
+use sluice_wire::{MacAddr, PacketMeta};
+
+use crate::event::Notification;
+use crate::learn::{Decision, Host, Hosts, Limits};
+use crate::pipeline::compile::vid_present;
+use crate::pipeline::{
+    Compiled, Flow, FlowSet, Layout, Table, compile, diff, port_counts_as_up, priority,
+};
+use crate::rng::Rng;
+use crate::time::Instant;
+
+/// Where a valve is in bringing its switch up to date.
+#[derive(Debug, Clone, PartialEq)]
+enum Phase {
+    /// No switch connected.
+    Disconnected,
+    /// Waiting for the switch's flow dump (and group dump, with `group_table`).
+    Syncing {
+        flows: Option<FlowSet>,
+        groups: Option<BTreeMap<u32, GroupMod>>,
+    },
+    /// The difference is sent; waiting for the barrier with this token.
+    Programming { token: u64 },
+    /// Programmed and learning.
+    Running,
+}
+
+/// What a valve wants done.
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct ValveOutput {
+    /// Messages for the switch, in order.
+    pub msgs: Vec<Message>,
+    /// A barrier token to follow the messages with.
+    pub barrier: Option<u64>,
+    /// Notifications.
+    pub notes: Vec<Notification>,
+}
+
+/// One datapath's controller state.
+#[derive(Debug)]
+pub struct Valve {
+    config: Arc<Config>,
+    dp_id: DpId,
+    phase: Phase,
+    /// Ports the switch reported, and whether it says they are up.
+    switch_ports: BTreeMap<u32, bool>,
+    /// The static flows and groups the switch holds, as far as we know.
+    installed: Compiled,
+    hosts: Hosts,
+    rng: Rng,
+    /// Packet-ins in the current second, for `ignore_learn_ins`.
+    pkt_in_second: u64,
+    pkt_in_count: u64,
+}
+
+impl Valve {
+    /// A valve for DP `dp_id` of `config` (which must contain it).
+    pub fn new(config: Arc<Config>, dp_id: DpId, seed: u64) -> Valve {
+        let empty = Compiled {
+            layout: Layout::for_dp(&config.dps[&dp_id]),
+            flows: FlowSet::new(),
+            groups: BTreeMap::new(),
+        };
+        Valve {
+            config,
+            dp_id,
+            phase: Phase::Disconnected,
+            switch_ports: BTreeMap::new(),
+            installed: empty,
+            hosts: Hosts::new(),
+            rng: Rng::new(seed ^ dp_id.0),
+            pkt_in_second: 0,
+            pkt_in_count: 0,
+        }
+    }
+
+    fn dp(&self) -> &Dp {
+        &self.config.dps[&self.dp_id]
+    }
+
+    /// The learned hosts.
+    pub fn hosts(&self) -> &Hosts {
+        &self.hosts
+    }
+
+    /// Whether the switch is programmed and learning.
+    pub fn is_running(&self) -> bool {
+        self.phase == Phase::Running
+    }
+
+    /// The static flows as last sent.
+    pub fn installed(&self) -> &Compiled {
+        &self.installed
+    }
+
+    /// The configured ports that currently forward.
+    fn up_ports(&self) -> BTreeSet<CfgPort> {
+        self.dp()
+            .ports
+            .values()
+            .filter(|p| {
+                port_counts_as_up(
+                    p,
+                    self.switch_ports.get(&p.number.0).copied().unwrap_or(false),
+                )
+            })
+            .map(|p| p.number)
+            .collect()
+    }
+
+    /// The switch connected: forget what it held, and ask it what it holds now.
+    pub fn connect(&mut self, ports: &[OfPort]) -> ValveOutput {
+        self.switch_ports = ports.iter().map(|p| (p.port_no.0, p.is_up())).collect();
+        self.hosts.clear();
+        let group_table = self.dp().group_table;
+        self.phase = Phase::Syncing {
+            flows: None,
+            groups: if group_table {
+                None
+            } else {
+                Some(BTreeMap::new())
+            },
+        };
+        let mut msgs = vec![Message::MultipartRequest(MultipartRequest::new(
+            MultipartRequestBody::Flow(FlowStatsRequest::default()),
+        ))];
+        if group_table {
+            msgs.push(Message::MultipartRequest(MultipartRequest::new(
+                MultipartRequestBody::GroupDesc,
+            )));
+        }
+        ValveOutput {
+            msgs,
+            ..ValveOutput::default()
+        }
+    }
+
+    /// The switch disconnected.
+    pub fn disconnect(&mut self) {
+        self.phase = Phase::Disconnected;
+        self.hosts.clear();
+    }
+
+    /// A multipart reply arrived; while syncing, it is the switch's flow or group dump.
+    pub fn multipart_reply(&mut self, reply: &MultipartReply, token: u64) -> ValveOutput {
+        let Phase::Syncing { flows, groups } = &mut self.phase else {
+            return ValveOutput::default();
+        };
+        match &reply.body {
+            MultipartReplyBody::Flow(stats) => {
+                *flows = Some(stats.iter().map(Flow::from_stats).collect())
+            }
+            MultipartReplyBody::GroupDesc(descs) => {
+                *groups = Some(
+                    descs
+                        .iter()
+                        .map(|d| (d.group_id, group_from_desc(d)))
+                        .collect(),
+                );
+            }
+            _ => return ValveOutput::default(),
+        }
+        if flows.is_none() || groups.is_none() {
+            return ValveOutput::default();
+        }
+        let (Some(have_flows), Some(have_groups)) = (flows.take(), groups.take()) else {
+            return ValveOutput::default();
+        };
+        let have = Compiled {
+            layout: self.installed.layout.clone(),
+            flows: have_flows,
+            groups: have_groups,
+        };
+        let want = compile(self.dp(), &self.up_ports());
+        let msgs = program(&have, &want);
+        let n = msgs.len();
+        self.installed = want;
+        self.phase = Phase::Programming { token };
+        let notes = vec![Notification::DpProgramming {
+            dp_id: self.dp_id.0,
+            flows: self.installed.flows.len(),
+            changes: n,
+        }];
+        ValveOutput {
+            msgs,
+            barrier: Some(token),
+            notes,
+        }
+    }
+
+    /// A barrier was answered.
+    pub fn barrier_done(&mut self, token: u64) -> ValveOutput {
+        if self.phase == (Phase::Programming { token }) {
+            self.phase = Phase::Running;
+            return ValveOutput {
+                notes: vec![Notification::DpRunning {
+                    dp_id: self.dp_id.0,
+                    flows: self.installed.flows.len(),
+                }],
+                ..ValveOutput::default()
+            };
+        }
+        ValveOutput::default()
+    }
+
+    /// A port was added, changed or deleted on the switch.
+    pub fn port_status(&mut self, reason: PortReason, port: &OfPort) -> ValveOutput {
+        let no = port.port_no.0;
+        let was_up = self.counts_up(no);
+        if reason == PortReason::Delete {
+            self.switch_ports.remove(&no);
+        } else {
+            self.switch_ports.insert(no, port.is_up());
+        }
+        let mut out = ValveOutput::default();
+        if matches!(self.phase, Phase::Disconnected | Phase::Syncing { .. }) {
+            return out;
+        }
+        if was_up && !self.counts_up(no) {
+            self.flush_port(no, &mut out);
+        }
+        let want = compile(self.dp(), &self.up_ports());
+        out.msgs.extend(program(&self.installed, &want));
+        self.installed = want;
+        out
+    }
+
+    fn counts_up(&self, no: u32) -> bool {
+        self.dp().ports.get(&CfgPort(no)).is_some_and(|p| {
+            port_counts_as_up(p, self.switch_ports.get(&no).copied().unwrap_or(false))
+        })
+    }
+
+    /// Forgets a port's hosts and deletes their flows (FAUCET's `port_delete`).
+    fn flush_port(&mut self, no: u32, out: &mut ValveOutput) {
+        let layout = &self.installed.layout;
+        let in_port = Match::new().with(OxmField::InPort(PortNo(no)));
+        let mut tables = vec![(layout.id(Table::EthSrc), in_port.clone(), PortNo::ANY)];
+        if let Some(t) = layout.get(Table::EthDstHairpin) {
+            tables.push((t, in_port, PortNo::ANY));
+        }
+        tables.push((layout.id(Table::EthDst), Match::new(), PortNo(no)));
+        for (table_id, match_, out_port) in tables {
+            out.msgs.push(Message::FlowMod(FlowMod {
+                table_id,
+                command: FlowModCommand::Delete,
+                match_,
+                out_port,
+                ..FlowMod::default()
+            }));
+        }
+        for (vid, mac) in self.hosts.flush_port(no) {
+            out.notes.push(Notification::HostExpired {
+                dp_id: self.dp_id.0,
+                vid,
+                mac,
+                port: no,
+            });
+        }
+    }
+
+    /// Expires hosts whose learning timeout has passed.
+    pub fn tick(&mut self, now: Instant) -> ValveOutput {
+        let mut out = ValveOutput::default();
+        if self.phase != Phase::Running {
+            return out;
+        }
+        let idle_dst = self.dp().idle_dst;
+        for (vid, mac, host) in self.hosts.expire(now) {
+            if !idle_dst {
+                // Without idle timeouts the destination flow stays until we delete it.
+                let f = self.host_dst_flow(host.port, Vid(vid), mac, 0);
+                out.msgs.push(crate::pipeline::flow::delete_strict(&f.key));
+            }
+            out.notes.push(Notification::HostExpired {
+                dp_id: self.dp_id.0,
+                vid,
+                mac,
+                port: host.port,
+            });
+        }
+        out
+    }
+
+    /// A packet-in: learn its source, if FAUCET would (`valve.parse_pkt_meta` and the
+    /// learning checks).
+    pub fn packet_in(&mut self, now: Instant, pi: &PacketIn) -> ValveOutput {
+        let mut out = ValveOutput::default();
+        if self.phase != Phase::Running {
+            return out;
+        }
+        // Every `ignore_learn_ins`-th packet-in in a second is ignored (FAUCET's rate limit).
+        let second = now.as_millis() / 1000;
+        if second != self.pkt_in_second {
+            self.pkt_in_second = second;
+            self.pkt_in_count = 0;
+        }
+        self.pkt_in_count += 1;
+        let count = self.pkt_in_count;
+        let dp = self.dp();
+        if !matches!(
+            pi.reason,
+            PacketInReason::Action | PacketInReason::InvalidTtl
+        ) || (dp.strict_packet_in_cookie && pi.cookie != dp.cookie)
+        {
+            return out;
+        }
+        let Some(in_port) = pi.in_port() else {
+            return out;
+        };
+        let Some(port) = dp
+            .ports
+            .get(&CfgPort(in_port.0))
+            .filter(|p| p.enabled && !p.output_only)
+        else {
+            return out;
+        };
+        if dp.ignore_learn_ins > 0 && count.is_multiple_of(dp.ignore_learn_ins.unsigned_abs()) {
+            return out;
+        }
+        let Ok(meta) = PacketMeta::parse(&pi.data) else {
+            return out;
+        };
+        let mac = meta.eth_src;
+        if !mac.is_unicast() || mac == MacAddr::ZERO {
+            return out;
+        }
+        let Some(tag) = meta.vlans.outer() else {
+            return out;
+        };
+        let vid = Vid(tag.vid.get());
+        if !port.vlans().any(|v| v == vid) {
+            return out;
+        }
+        let Some(vlan) = dp.vlans.get(&vid) else {
+            return out;
+        };
+        let port = port.clone();
+        let guard_s = u64::try_from(dp.cache_update_guard_time).unwrap_or(0);
+        let limits = Limits {
+            port_max: usize::try_from(port.max_hosts).unwrap_or(0),
+            vlan_max: usize::try_from(vlan.max_hosts).unwrap_or(0),
+            guard_ms: guard_s * 1000,
+            loop_protect: port.loop_protect,
+        };
+        let ban_timeout = u16::try_from(dp.learn_ban_timeout).unwrap_or(u16::MAX);
+        let ban_until = Instant(now.as_millis() + u64::from(ban_timeout) * 1000);
+        let no = port.number.0;
+        match self.hosts.decide(now, no, vid.0, mac, limits) {
+            Decision::Known | Decision::Banned => {}
+            Decision::PinnedElsewhere { port: pinned } => {
+                let m = Match::new()
+                    .with(OxmField::InPort(PortNo(no)))
+                    .with(OxmField::EthSrc(mac, None));
+                out.msgs
+                    .push(self.eth_src_drop(priority::FILTER, m, ban_timeout));
+                out.notes.push(Notification::LearnBan {
+                    dp_id: self.dp_id.0,
+                    port: Some(no),
+                    vid: None,
+                    mac: Some(mac),
+                    why: format!("pinned to port {pinned}"),
+                });
+            }
+            Decision::BanPort | Decision::BanLoop => {
+                self.hosts.ban_port(no, ban_until);
+                let m = Match::new().with(OxmField::InPort(PortNo(no)));
+                out.msgs
+                    .push(self.eth_src_drop(priority::BAN, m, ban_timeout));
+                out.notes.push(Notification::LearnBan {
+                    dp_id: self.dp_id.0,
+                    port: Some(no),
+                    vid: None,
+                    mac: None,
+                    why: "port max_hosts or loop".into(),
+                });
+            }
+            Decision::BanVlan => {
+                self.hosts.ban_vlan(vid.0, ban_until);
+                let m = Match::new().with(OxmField::VlanVid(vid_present(vid), None));
+                out.msgs
+                    .push(self.eth_src_drop(priority::BAN, m, ban_timeout));
+                out.notes.push(Notification::LearnBan {
+                    dp_id: self.dp_id.0,
+                    port: None,
+                    vid: Some(vid.0),
+                    mac: None,
+                    why: "VLAN max_hosts".into(),
+                });
+            }
+            Decision::Learn {
+                moved_from,
+                refresh: _,
+            } => {
+                let timeout = self.learn_timeout(&port);
+                if let Some(old) = moved_from {
+                    for f in [self.host_src_flow(old, vid, mac, 0)]
+                        .into_iter()
+                        .chain(self.hairpin_flow(old, vid, mac))
+                    {
+                        out.msgs.push(crate::pipeline::flow::delete_strict(&f.key));
+                    }
+                }
+                let dst_idle = if self.dp().idle_dst && timeout != 0 {
+                    timeout.saturating_add(u16::try_from(guard_s).unwrap_or(u16::MAX))
+                } else {
+                    0
+                };
+                out.msgs
+                    .push(self.host_dst_flow(no, vid, mac, dst_idle).add());
+                out.msgs
+                    .extend(self.hairpin_flow(no, vid, mac).map(|f| f.add()));
+                out.msgs
+                    .push(self.host_src_flow(no, vid, mac, timeout).add());
+                self.hosts.learn(
+                    vid.0,
+                    mac,
+                    Host {
+                        port: no,
+                        learned: now,
+                        timeout,
+                    },
+                    port.permanent_learn,
+                );
+                out.notes.push(Notification::HostLearned {
+                    dp_id: self.dp_id.0,
+                    vid: vid.0,
+                    mac,
+                    port: no,
+                    moved_from,
+                });
+            }
+        }
+        out
+    }
+
+    /// The eth_src flow's hard timeout: the DP's timeout less a random part of the jitter (so
+    /// hosts do not all expire together), never below the guard time; 0 for pinned hosts.
+    fn learn_timeout(&mut self, port: &Port) -> u16 {
+        if port.permanent_learn {
+            return 0;
+        }
+        let dp = self.dp();
+        let (timeout, jitter, guard) = (
+            i64::from(dp.timeout),
+            dp.learn_jitter.max(0),
+            dp.cache_update_guard_time,
+        );
+        let r = i64::try_from(self.rng.below(jitter.unsigned_abs())).unwrap_or(0);
+        u16::try_from((timeout - jitter + r).abs().max(guard)).unwrap_or(u16::MAX)
+    }
+
+    fn eth_src_drop(&self, prio: u16, m: Match, hard_timeout: u16) -> Message {
+        let mut f = Flow::new(
+            self.installed.layout.id(Table::EthSrc),
+            prio,
+            &m,
+            self.dp().cookie,
+            vec![],
+        );
+        f.body.hard_timeout = hard_timeout;
+        f.add()
+    }
+
+    /// A learned source: `{in_port, vlan, eth_src}` → on to the destination tables.
+    fn host_src_flow(&self, port: u32, vid: Vid, mac: MacAddr, hard_timeout: u16) -> Flow {
+        let layout = &self.installed.layout;
+        let m = Match::new()
+            .with(OxmField::InPort(PortNo(port)))
+            .with(OxmField::EthSrc(mac, None))
+            .with(OxmField::VlanVid(vid_present(vid), None));
+        let next = layout.first_of(&[Table::EthDstHairpin, Table::EthDst]);
+        let mut f = Flow::new(
+            layout.id(Table::EthSrc),
+            priority::HOST_SRC,
+            &m,
+            self.dp().cookie,
+            vec![Instruction::GotoTable(next)],
+        );
+        f.body.hard_timeout = hard_timeout;
+        f
+    }
+
+    /// The actions that deliver a frame of VLAN `vid` out of `port` (popping the tag on an
+    /// untagged port), with the port's output mirrors.
+    fn deliver(&self, port: u32, vid: Vid, out_port: PortNo) -> Vec<Action> {
+        let dp = self.dp();
+        let mut actions = Vec::new();
+        let untagged = dp
+            .ports
+            .get(&CfgPort(port))
+            .is_some_and(|p| p.native_vlan == Some(vid));
+        if untagged {
+            actions.push(Action::PopVlan);
+        }
+        actions.push(Action::output(out_port));
+        actions
+    }
+
+    /// A learned destination: `{vlan, eth_dst}` → out of the host's port.
+    fn host_dst_flow(&self, port: u32, vid: Vid, mac: MacAddr, idle_timeout: u16) -> Flow {
+        let m = Match::new()
+            .with(OxmField::EthDst(mac, None))
+            .with(OxmField::VlanVid(vid_present(vid), None));
+        let ins = vec![Instruction::ApplyActions(self.deliver(
+            port,
+            vid,
+            PortNo(port),
+        ))];
+        let mut f = Flow::new(
+            self.installed.layout.id(Table::EthDst),
+            priority::MATCH,
+            &m,
+            self.dp().cookie,
+            ins,
+        );
+        f.body.idle_timeout = idle_timeout;
+        f
+    }
+
+    /// On a hairpin port: a host talking to another host on the same port gets its frames
+    /// back out of that port.
+    fn hairpin_flow(&self, port: u32, vid: Vid, mac: MacAddr) -> Option<Flow> {
+        let t = self.installed.layout.get(Table::EthDstHairpin)?;
+        let p = self.dp().ports.get(&CfgPort(port))?;
+        if !(p.hairpin || p.hairpin_unicast) {
+            return None;
+        }
+        let m = Match::new()
+            .with(OxmField::InPort(PortNo(port)))
+            .with(OxmField::EthDst(mac, None))
+            .with(OxmField::VlanVid(vid_present(vid), None));
+        let ins = vec![Instruction::ApplyActions(self.deliver(
+            port,
+            vid,
+            PortNo::IN_PORT,
+        ))];
+        Some(Flow::new(t, priority::MATCH, &m, self.dp().cookie, ins))
+    }
+}
+
+/// The messages that take a switch from `have` to `want`: flow deletes, group deletes, group
+/// adds and changes, then flow adds (so no flow ever refers to a missing group).
+pub fn program(have: &Compiled, want: &Compiled) -> Vec<Message> {
+    let flow_msgs = diff(&have.flows, &want.flows);
+    let split = flow_msgs
+        .iter()
+        .position(|m| matches!(m, Message::FlowMod(f) if f.command == FlowModCommand::Add))
+        .unwrap_or(flow_msgs.len());
+    let (flow_deletes, flow_adds) = flow_msgs.split_at(split);
+    let mut msgs: Vec<Message> = flow_deletes.to_vec();
+    for id in have
+        .groups
+        .keys()
+        .filter(|id| !want.groups.contains_key(id))
+    {
+        msgs.push(Message::GroupMod(GroupMod {
+            command: GroupModCommand::Delete,
+            group_id: *id,
+            ..have.groups[id].clone()
+        }));
+    }
+    for (id, g) in &want.groups {
+        match have.groups.get(id) {
+            Some(old) if old.group_type == g.group_type && old.buckets == g.buckets => {}
+            Some(_) => msgs.push(Message::GroupMod(GroupMod {
+                command: GroupModCommand::Modify,
+                ..g.clone()
+            })),
+            None => msgs.push(Message::GroupMod(g.clone())),
+        }
+    }
+    msgs.extend_from_slice(flow_adds);
+    msgs
+}
+
+/// A group as a switch describes it, as the ADD that would create it.
+fn group_from_desc(d: &GroupDesc) -> GroupMod {
+    GroupMod {
+        command: GroupModCommand::Add,
+        group_type: d.group_type,
+        group_id: d.group_id,
+        buckets: d.buckets.clone(),
+    }
+}
