@@ -1,38 +1,139 @@
 //! `sluice run`: the controller.
+//!
+//! Honours FAUCET's environment so existing service files keep working: FAUCET_CONFIG (a
+//! colon-separated list; the first file that exists is used), FAUCET_LOG (a file, or STDOUT /
+//! STDERR), FAUCET_LOG_LEVEL, and FAUCET_EXCEPTION_LOG (where a crash report goes).
 
-use std::io::IsTerminal;
+use std::fs::OpenOptions;
+use std::io::{IsTerminal, Write};
 use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Mutex;
 
 use anyhow::Context;
 use clap::Args;
+use sluice_runtime::config::{first_existing, load};
 use sluice_runtime::{Options, Server};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
+/// FAUCET's default configuration locations.
+const DEFAULT_CONFIG: &str = "/etc/faucet/faucet.yaml:/etc/ryu/faucet/faucet.yaml";
+
 /// Arguments of `sluice run`.
 #[derive(Debug, Args)]
 pub(crate) struct RunArgs {
+    /// The configuration (FAUCET's faucet.yaml). Default: the first existing file of
+    /// FAUCET_CONFIG, else /etc/faucet/faucet.yaml or /etc/ryu/faucet/faucet.yaml.
+    #[arg(long, short, value_name = "FILE")]
+    config: Option<PathBuf>,
     /// Address to accept OpenFlow connections on.
     #[arg(long, default_value = "0.0.0.0:6653", value_name = "ADDR:PORT")]
     listen: SocketAddr,
 }
 
-/// Runs the controller until SIGINT or SIGTERM.
-pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
-    // RUST_LOG wins; otherwise FAUCET's FAUCET_LOG_LEVEL (INFO by default).
+/// Sets up logging as FAUCET does: FAUCET_LOG names a file (or STDOUT / STDERR), at
+/// FAUCET_LOG_LEVEL (INFO by default); RUST_LOG overrides the level. Without FAUCET_LOG the
+/// log goes to standard output.
+fn init_logging() -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         let level = std::env::var("FAUCET_LOG_LEVEL")
             .unwrap_or_else(|_| "info".into())
             .to_lowercase();
         EnvFilter::new(level)
     });
-    // Colour only on a terminal, so log files stay plain text.
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_target(false)
-        .with_ansi(std::io::stdout().is_terminal())
-        .init();
+        .with_target(false);
+    match std::env::var("FAUCET_LOG")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .as_deref()
+    {
+        None | Some("STDOUT") => builder.with_ansi(std::io::stdout().is_terminal()).init(),
+        Some("STDERR") => builder
+            .with_ansi(std::io::stderr().is_terminal())
+            .with_writer(std::io::stderr)
+            .init(),
+        Some(path) => {
+            let file = OpenOptions::new()
+                .create(true)
+                .append(true)
+                .open(path)
+                .with_context(|| format!("opening FAUCET_LOG {path}"))?;
+            builder
+                .with_ansi(false)
+                .with_writer(Mutex::new(file))
+                .init();
+        }
+    }
+    Ok(())
+}
+
+/// With FAUCET_EXCEPTION_LOG set, a crash report is appended to that file as well.
+fn init_exception_log() {
+    let Some(path) = std::env::var_os("FAUCET_EXCEPTION_LOG").filter(|p| !p.is_empty()) else {
+        return;
+    };
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        if let Ok(mut f) = OpenOptions::new().create(true).append(true).open(&path) {
+            let _ = writeln!(
+                f,
+                "sluice crashed: {info}\n{}",
+                std::backtrace::Backtrace::force_capture()
+            );
+        }
+        default(info);
+    }));
+}
+
+/// The configuration file to use: `--config`, else FAUCET_CONFIG, else FAUCET's defaults.
+fn config_path(args: &RunArgs) -> Option<PathBuf> {
+    if let Some(p) = &args.config {
+        return Some(p.clone());
+    }
+    let list = std::env::var("FAUCET_CONFIG").unwrap_or_else(|_| DEFAULT_CONFIG.into());
+    first_existing(&list)
+}
+
+/// Runs the controller until SIGINT or SIGTERM.
+pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
+    init_logging()?;
+    init_exception_log();
+    let opts = Options::default();
+    let server = match config_path(&args) {
+        None => {
+            tracing::warn!(
+                "no configuration found: switches are accepted and followed, but not programmed"
+            );
+            Server::new(opts)
+        }
+        Some(path) => match load(&path) {
+            Ok(loaded) => {
+                for w in &loaded.warnings {
+                    tracing::warn!("{w}");
+                }
+                let dps = loaded.config.dps.len();
+                tracing::info!("configuration {} loaded: {dps} datapaths", path.display());
+                // The seed only spreads learn timeouts; any value will do.
+                let seed = std::time::UNIX_EPOCH
+                    .elapsed()
+                    .map_or(0, |d| d.as_nanos() as u64);
+                Server::with_config(opts, loaded.config, seed)
+            }
+            Err(errors) => {
+                // Like FAUCET: a bad configuration at start leaves switches unprogrammed, and
+                // the controller keeps running (a later reload can fix it).
+                tracing::error!(
+                    "configuration {} rejected; no switch will be programmed:\n{errors}",
+                    path.display()
+                );
+                Server::new(opts)
+            }
+        },
+    };
 
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -55,7 +156,7 @@ pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
             }
             tracing::info!("shutting down");
         };
-        Server::new(Options::default())
+        server
             .run(listener, shutdown)
             .await
             .context("controller failed")
