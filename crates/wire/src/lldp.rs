@@ -529,7 +529,8 @@ impl<'a> LldpRepr<'a> {
     }
 
     /// Reads an LLDPDU (IEEE 802.1AB-2016 §9.2.7.7.1: chassis ID, port ID and TTL first and
-    /// only once).
+    /// only once; §8.5: descriptions and the system name at most 255 bytes, as os-ken, which
+    /// FAUCET uses, also insists).
     ///
     /// # Errors
     /// [`WireError::Truncated`] if a TLV runs past the end (a packet-in cut short);
@@ -574,7 +575,15 @@ impl<'a> LldpRepr<'a> {
         repr.org_tlvs = OrgTlvList::Tlvs(optional);
         for tlv in tlvs {
             let tlv = tlv?;
-            match tlv.tlv_type() {
+            let ty = tlv.tlv_type();
+            if matches!(
+                ty,
+                TlvType::PortDescription | TlvType::SystemName | TlvType::SystemDescription
+            ) && tlv.value_len() > 255
+            {
+                return Err(WireError::Malformed("LLDP text TLV longer than 255 bytes"));
+            }
+            match ty {
                 TlvType::ChassisId | TlvType::PortId | TlvType::Ttl => {
                     return Err(WireError::Malformed("LLDP repeats a mandatory TLV"));
                 }
@@ -1042,6 +1051,14 @@ mod tests {
             Err(WireError::Malformed(
                 "LLDP organizationally specific TLV shorter than 4"
             ))
+        );
+        // Found by fuzzing: a 256-byte port description cannot be sent again.
+        let mut long = FAUCET_LLDPDU_BYTES[..17].to_vec();
+        long.extend_from_slice(&[0x09, 0x00]);
+        long.extend_from_slice(&[b'x'; 256]);
+        assert_eq!(
+            parse(&long),
+            Err(WireError::Malformed("LLDP text TLV longer than 255 bytes"))
         );
         assert_eq!(parse_decimal(b" -12 "), Some(-12));
         assert_eq!(parse_decimal(b"0x3"), None);
