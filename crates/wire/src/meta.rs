@@ -164,6 +164,20 @@ fn chunk<const N: usize>(data: &[u8], at: usize) -> Option<&[u8; N]> {
     data.get(at..)?.first_chunk::<N>()
 }
 
+/// Whether an EtherType is a VLAN TPID (0x8100, 0x88a8, 0x9100).
+#[inline(always)]
+fn is_tpid(ty: u16) -> bool {
+    matches!(ty, 0x8100 | 0x88a8 | 0x9100)
+}
+
+/// `N` bytes of `s` at `at` as an array (a plain copy, not a byte-by-byte build); callers
+/// pass fixed-size headers already checked to be long enough, so the zero fallback is never
+/// taken.
+#[inline(always)]
+fn take<const N: usize>(s: &[u8], at: usize) -> [u8; N] {
+    chunk::<N>(s, at).copied().unwrap_or([0; N])
+}
+
 #[inline(always)]
 fn be16(b: [u8; 2]) -> u16 {
     u16::from_be_bytes(b)
@@ -188,26 +202,37 @@ impl PacketMeta {
         };
         let mut ty = be16([eth[12], eth[13]]);
         let mut off = ethernet::HEADER_LEN;
+        // Up to two tags, unrolled so the stack stays in registers.
         let mut vlans = VlanStack::EMPTY;
-        while matches!(ty, 0x8100 | 0x88a8 | 0x9100) && vlans.len() < VlanStack::MAX {
+        if is_tpid(ty) {
             let Some(tag) = chunk::<4>(data, off) else {
                 return Err(truncated(off + 4, len));
             };
-            vlans.push(VlanTag::from_tci(ty.into(), be16([tag[0], tag[1]])));
+            let t0 = VlanTag::from_raw(ty, be16([tag[0], tag[1]]));
             ty = be16([tag[2], tag[3]]);
             off += 4;
+            vlans = VlanStack::one(t0);
+            if is_tpid(ty) {
+                let Some(tag) = chunk::<4>(data, off) else {
+                    return Err(truncated(off + 4, len));
+                };
+                let t1 = VlanTag::from_raw(ty, be16([tag[0], tag[1]]));
+                ty = be16([tag[2], tag[3]]);
+                off += 4;
+                vlans = VlanStack::two(t0, t1);
+            }
         }
-        let l3 = match ty {
-            0x0800 => parse_ipv4(data, off),
-            0x86dd => parse_ipv6(data, off),
-            0x0806 => parse_arp(data, off),
-            _ => L3Meta::None,
+        let (eth_type, l3) = match ty {
+            0x0800 => (EtherType::Ipv4, parse_ipv4(data, off)),
+            0x86dd => (EtherType::Ipv6, parse_ipv6(data, off)),
+            0x0806 => (EtherType::Arp, parse_arp(data, off)),
+            _ => (EtherType::from(ty), L3Meta::None),
         };
         Ok(PacketMeta {
-            eth_dst: MacAddr([eth[0], eth[1], eth[2], eth[3], eth[4], eth[5]]),
-            eth_src: MacAddr([eth[6], eth[7], eth[8], eth[9], eth[10], eth[11]]),
+            eth_dst: MacAddr(take(eth, 0)),
+            eth_src: MacAddr(take(eth, 6)),
             vlans,
-            eth_type: ty.into(),
+            eth_type,
             l3_offset: off,
             l3,
         })
@@ -215,7 +240,7 @@ impl PacketMeta {
 
     /// The VLAN id of the outermost tag (the one FAUCET's pipeline works on).
     pub fn vid(&self) -> Option<VlanId> {
-        self.vlans.outer().map(|t| t.vid)
+        self.vlans.outer().map(|t| t.vid())
     }
 
     /// L3 source: the IP source, or the ARP sender protocol address (FAUCET's `l3_src`).
@@ -274,10 +299,10 @@ fn parse_arp(data: &[u8], off: usize) -> L3Meta {
     }
     L3Meta::Arp(ArpMeta {
         op: be16([a[6], a[7]]).into(),
-        sha: MacAddr([a[8], a[9], a[10], a[11], a[12], a[13]]),
-        spa: Ipv4Addr::new(a[14], a[15], a[16], a[17]),
-        tha: MacAddr([a[18], a[19], a[20], a[21], a[22], a[23]]),
-        tpa: Ipv4Addr::new(a[24], a[25], a[26], a[27]),
+        sha: MacAddr(take(a, 8)),
+        spa: Ipv4Addr::from(take::<4>(a, 14)),
+        tha: MacAddr(take(a, 18)),
+        tpa: Ipv4Addr::from(take::<4>(a, 24)),
     })
 }
 
@@ -312,8 +337,8 @@ fn parse_ipv4(data: &[u8], off: usize) -> L3Meta {
         parse_l4(data, l4_at, end, h[9], None)
     };
     L3Meta::Ipv4(Ipv4Meta {
-        src: Ipv4Addr::new(h[12], h[13], h[14], h[15]),
-        dst: Ipv4Addr::new(h[16], h[17], h[18], h[19]),
+        src: Ipv4Addr::from(take::<4>(h, 12)),
+        dst: Ipv4Addr::from(take::<4>(h, 16)),
         proto,
         ttl: h[8],
         fragment: flg_off & 0x3fff != 0,
@@ -332,10 +357,8 @@ fn parse_ipv6(data: &[u8], off: usize) -> L3Meta {
     }
     let payload_len = usize::from(be16([h[4], h[5]]));
     let end = len.min(off + 40 + payload_len);
-    let mut src = [0u8; 16];
-    src.copy_from_slice(&h[8..24]);
-    let mut dst = [0u8; 16];
-    dst.copy_from_slice(&h[24..40]);
+    let src: [u8; 16] = take(h, 8);
+    let dst: [u8; 16] = take(h, 24);
     let (next_header, l4) = skip_ext_headers(data, off + 40, end, h[6], &dst);
     L3Meta::Ipv6(Ipv6Meta {
         src: Ipv6Addr::from(src),
@@ -470,7 +493,7 @@ impl fmt::Display for PacketMeta {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{} > {}", self.eth_src, self.eth_dst)?;
         for t in &self.vlans {
-            write!(f, " vlan {}", t.vid)?;
+            write!(f, " vlan {}", t.vid())?;
         }
         write!(f, " {}", self.eth_type)?;
         match &self.l3 {
@@ -683,7 +706,7 @@ mod tests {
         let tags: Vec<_> = m
             .vlans
             .iter()
-            .map(|t| (t.tpid, t.vid.get(), t.pcp))
+            .map(|t| (t.tpid(), t.vid().get(), t.pcp()))
             .collect();
         assert_eq!(tags, [(EtherType::QinQ, 200, 0), (EtherType::Vlan, 100, 3)]);
         assert_eq!(m.vid(), vid(200));

@@ -258,44 +258,67 @@ impl fmt::Display for VlanRepr {
 }
 
 /// One tag of a frame, with the TPID that announced it (as [`PacketMeta`](crate::PacketMeta)
-/// reports them).
+/// reports them). Four bytes, kept as read, so the hot path copies two words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct VlanTag {
-    /// The tag protocol identifier: [`EtherType::Vlan`] for a C-tag, [`EtherType::QinQ`] for
-    /// an S-tag.
-    pub tpid: EtherType,
-    /// Priority code point.
-    pub pcp: u8,
-    /// Drop eligible indicator.
-    pub dei: bool,
-    /// VLAN id.
-    pub vid: VlanId,
+    tpid: u16,
+    tci: u16,
 }
 
 impl VlanTag {
-    const EMPTY: VlanTag = VlanTag {
-        tpid: EtherType::Vlan,
-        pcp: 0,
-        dei: false,
-        vid: VlanId(0),
-    };
+    const EMPTY: VlanTag = VlanTag { tpid: 0, tci: 0 };
 
     /// The tag with TPID `tpid` and TCI `tci`.
     #[inline]
-    pub const fn from_tci(tpid: EtherType, tci: u16) -> VlanTag {
+    pub fn from_tci(tpid: EtherType, tci: u16) -> VlanTag {
         VlanTag {
-            tpid,
-            pcp: (tci >> 13) as u8,
-            dei: tci & 0x1000 != 0,
-            vid: VlanId::from_tci(tci),
+            tpid: tpid.into(),
+            tci,
         }
+    }
+
+    /// A tag from its raw TPID and TCI.
+    #[inline]
+    pub const fn from_raw(tpid: u16, tci: u16) -> VlanTag {
+        VlanTag { tpid, tci }
+    }
+
+    /// The tag protocol identifier: [`EtherType::Vlan`] for a C-tag, [`EtherType::QinQ`] for
+    /// an S-tag.
+    #[inline]
+    pub fn tpid(&self) -> EtherType {
+        self.tpid.into()
+    }
+
+    /// The tag control information.
+    #[inline]
+    pub const fn tci(&self) -> u16 {
+        self.tci
+    }
+
+    /// Priority code point.
+    #[inline]
+    pub const fn pcp(&self) -> u8 {
+        (self.tci >> 13) as u8
+    }
+
+    /// Drop eligible indicator.
+    #[inline]
+    pub const fn dei(&self) -> bool {
+        self.tci & 0x1000 != 0
+    }
+
+    /// VLAN id.
+    #[inline]
+    pub const fn vid(&self) -> VlanId {
+        VlanId::from_tci(self.tci)
     }
 }
 
 impl fmt::Display for VlanTag {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} vid={} pcp={}", self.tpid, self.vid, self.pcp)?;
-        if self.dei {
+        write!(f, "{} vid={} pcp={}", self.tpid(), self.vid(), self.pcp())?;
+        if self.dei() {
             f.write_str(" dei")?;
         }
         Ok(())
@@ -319,6 +342,24 @@ impl VlanStack {
         tags: [VlanTag::EMPTY; VlanStack::MAX],
         len: 0,
     };
+
+    /// One tag.
+    #[inline]
+    pub const fn one(tag: VlanTag) -> VlanStack {
+        VlanStack {
+            tags: [tag, VlanTag::EMPTY],
+            len: 1,
+        }
+    }
+
+    /// Two tags, outermost first.
+    #[inline]
+    pub const fn two(outer: VlanTag, inner: VlanTag) -> VlanStack {
+        VlanStack {
+            tags: [outer, inner],
+            len: 2,
+        }
+    }
 
     /// A stack of the given tags, outermost first; `None` if there are more than
     /// [`MAX`](Self::MAX).
