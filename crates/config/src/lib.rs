@@ -158,6 +158,16 @@ fn sources_of(files: &[load::LoadedFile]) -> Vec<(String, String)> {
 }
 
 impl Config {
+    /// The whole resolved configuration as YAML (`sluice check --expand`).
+    pub fn to_yaml(&self) -> String {
+        serde_saphyr::to_string(self).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+
+    /// The whole resolved configuration as JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\": \"{e}\"}}"))
+    }
+
     /// A one-line summary: `2 DPs, 96 ports, 3 VLANs, 4 ACLs`.
     pub fn summary(&self) -> String {
         let ports: usize = self.dps.values().map(|d| d.ports.len()).sum();

@@ -111,7 +111,15 @@ pub struct FileDigest {
     pub path: PathBuf,
     /// The sha256 of the file's text, as FAUCET computes it (newlines normalised to `\n`);
     /// `None` for an `include-optional` file that was missing or could not be loaded.
+    #[serde(serialize_with = "ser_sha256")]
     pub sha256: Option<[u8; 32]>,
+}
+
+fn ser_sha256<S: serde::Serializer>(hash: &Option<[u8; 32]>, s: S) -> Result<S::Ok, S::Error> {
+    match hash {
+        Some(h) => s.collect_str(&h.iter().map(|b| format!("{b:02x}")).collect::<String>()),
+        None => s.serialize_none(),
+    }
 }
 
 impl FileDigest {
@@ -137,11 +145,24 @@ pub fn faucet_sha256(text: &str) -> [u8; 32] {
 /// The top-level sections, in FAUCET's order.
 pub(crate) const SECTIONS: [&str; 5] = ["acls", "dps", "meters", "routers", "vlans"];
 
-/// One top-level section (`vlans`, ...): a Python dict of entries, each an index into the
-/// loader's entry arena, so sections can be copied cheaply the way FAUCET copies them.
+/// Where a section entry is: entry `entry` of the section mapping found at top-level entry
+/// `top` of file root `root`, or an entry of the loader's small arena (for the rare sections
+/// written as a list of pairs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Addr {
+    Map {
+        root: usize,
+        top: usize,
+        entry: usize,
+    },
+    Extra(usize),
+}
+
+/// One top-level section (`vlans`, ...): a Python dict of entries, each an address into the
+/// parsed files, so sections can be copied cheaply the way FAUCET copies them.
 #[derive(Debug, Clone, Default)]
 struct Section {
-    entries: Vec<usize>,
+    entries: Vec<Addr>,
     index: HashMap<SectionKey, usize>,
 }
 
@@ -177,8 +198,12 @@ pub(crate) struct LoadedFile {
 /// Everything the loader read: the merged sections and the file table.
 #[derive(Debug, Default)]
 pub(crate) struct Files {
-    /// For each of [`SECTIONS`], the merged entries `(key, value)` in dict order.
-    pub sections: Vec<Vec<(Node, Node)>>,
+    /// For each of [`SECTIONS`], the merged entries in dict order.
+    sections: Vec<Vec<Addr>>,
+    /// The parsed root of each file that parsed.
+    roots: Vec<Node>,
+    /// Section entries that are not in a mapping of a file (list-of-pairs sections).
+    extra: Vec<(Node, Node)>,
     /// Every file read (and every optional include that was not), in the order FAUCET records
     /// them.
     pub digests: Vec<FileDigest>,
@@ -186,6 +211,33 @@ pub(crate) struct Files {
     pub files: Vec<LoadedFile>,
     /// Warnings (skipped optional includes, ...).
     pub warnings: Vec<ConfigWarning>,
+}
+
+impl Files {
+    /// The merged entries of a section (`"dps"`, ...), in dict order.
+    pub fn section(&self, name: &str) -> Vec<&(Node, Node)> {
+        let Some(i) = SECTIONS.iter().position(|s| *s == name) else {
+            return Vec::new();
+        };
+        self.sections.get(i).map_or_else(Vec::new, |addrs| {
+            addrs.iter().filter_map(|a| self.entry(*a)).collect()
+        })
+    }
+
+    fn entry(&self, addr: Addr) -> Option<&(Node, Node)> {
+        match addr {
+            Addr::Map { root, top, entry } => {
+                let Value::Map(tops) = &self.roots.get(root)?.value else {
+                    return None;
+                };
+                let Value::Map(entries) = &tops.get(top)?.1.value else {
+                    return None;
+                };
+                entries.get(entry)
+            }
+            Addr::Extra(i) => self.extra.get(i),
+        }
+    }
 }
 
 /// A failed load: the errors, plus what was read before it failed.
@@ -216,17 +268,19 @@ const MAX_INCLUDE_DEPTH: usize = 64;
 struct Loader<'a> {
     source: &'a dyn Source,
     files: Vec<LoadedFile>,
-    arena: Vec<(Node, Node)>,
+    roots: Vec<Node>,
+    extra: Vec<(Node, Node)>,
     warnings: Vec<ConfigWarning>,
-    parsed: HashMap<PathBuf, (FileId, Option<Node>)>,
+    parsed: HashMap<PathBuf, (FileId, Option<usize>)>,
 }
 
 /// Reads the top file and everything it includes, and merges the sections.
-pub(crate) fn load(source: &dyn Source, top: &Path) -> Result<Files, ReadFailed> {
+pub(crate) fn load(source: &dyn Source, top: &Path) -> Result<Files, Box<ReadFailed>> {
     let mut loader = Loader {
         source,
         files: Vec::new(),
-        arena: Vec::new(),
+        roots: Vec::new(),
+        extra: Vec::new(),
         warnings: Vec::new(),
         parsed: HashMap::new(),
     };
@@ -235,6 +289,8 @@ pub(crate) fn load(source: &dyn Source, top: &Path) -> Result<Files, ReadFailed>
     let result = loader.load_top(&canonical, &top_display);
     let mut loaded = Files {
         sections: Vec::new(),
+        roots: std::mem::take(&mut loader.roots),
+        extra: std::mem::take(&mut loader.extra),
         digests: Vec::new(),
         files: std::mem::take(&mut loader.files),
         warnings: std::mem::take(&mut loader.warnings),
@@ -245,16 +301,13 @@ pub(crate) fn load(source: &dyn Source, top: &Path) -> Result<Files, ReadFailed>
                 .into_iter()
                 .map(|(path, sha256)| FileDigest { path, sha256 })
                 .collect();
-            loaded.sections = sections
-                .iter()
-                .map(|s| s.entries.iter().map(|&i| loader.arena[i].clone()).collect())
-                .collect();
+            loaded.sections = sections.into_iter().map(|s| s.entries).collect();
             Ok(loaded)
         }
-        Err(error) => Err(ReadFailed {
+        Err(error) => Err(Box::new(ReadFailed {
             errors: vec![error],
             loaded,
-        }),
+        })),
     }
 }
 
@@ -276,10 +329,11 @@ fn file_error(
 type Hashes = Vec<(PathBuf, Option<[u8; 32]>)>;
 
 impl Loader<'_> {
-    /// Reads and parses a file once; later reads of the same path reuse the result.
-    fn read(&mut self, path: &Path, display: &str) -> Result<(FileId, Option<Node>), ConfigError> {
-        if let Some((id, node)) = self.parsed.get(path) {
-            return Ok((*id, node.clone()));
+    /// Reads and parses a file once; later reads of the same path reuse the result. Returns
+    /// the index of the file's root in `roots` (`None` for an empty file).
+    fn read(&mut self, path: &Path, display: &str) -> Result<(FileId, Option<usize>), ConfigError> {
+        if let Some((id, root)) = self.parsed.get(path) {
+            return Ok((*id, *root));
         }
         let text = match self.source.read(path) {
             Ok(text) => text,
@@ -309,8 +363,12 @@ impl Loader<'_> {
         });
         match parsed {
             Ok(node) => {
-                self.parsed.insert(path.to_path_buf(), (id, node.clone()));
-                Ok((id, node))
+                let root = node.map(|n| {
+                    self.roots.push(n);
+                    self.roots.len() - 1
+                });
+                self.parsed.insert(path.to_path_buf(), (id, root));
+                Ok((id, root))
             }
             Err(e) => Err(ConfigError {
                 file: display.to_string(),
@@ -332,6 +390,7 @@ impl Loader<'_> {
                 "the configuration file is empty",
             ));
         };
+        let root = &self.roots[root];
         let Value::Map(entries) = &root.value else {
             return Err(file_error(
                 display,
@@ -418,29 +477,29 @@ impl Loader<'_> {
                 return Err(Fail::Soft(e));
             }
         };
-        let entries = match root {
-            None => return Err(at(format!("{display} is empty"))),
-            Some(Node {
-                value: Value::Map(entries),
-                ..
-            }) if !entries.is_empty() => entries,
-            Some(node) if is_falsy(&node.value) => {
+        let Some(root_index) = root else {
+            return Err(at(format!("{display} is empty")));
+        };
+        let root = &self.roots[root_index];
+        let entries: &[(Node, Node)] = match &root.value {
+            Value::Map(entries) if !entries.is_empty() => entries,
+            value if is_falsy(value) => {
                 return Err(at(format!("{display} is empty")));
             }
-            Some(node) => {
+            value => {
                 return Err(Fail::Fatal(file_error(
                     display,
-                    Some(node.pos),
+                    Some(root.pos),
                     "",
                     format!(
                         "the top level of an included file must be a mapping, not {}",
-                        node.value.type_name()
+                        value.type_name()
                     ),
                 )));
             }
         };
         // Unknown top-level keys make the file unloadable.
-        for (key, _) in &entries {
+        for (key, _) in entries {
             let known = key.value.as_str().is_some_and(|k| {
                 SECTIONS.contains(&k) || matches!(k, "include" | "include-optional" | "version")
             });
@@ -466,20 +525,32 @@ impl Loader<'_> {
         let mut new_hashes = hashes.clone();
         set_hash(&mut new_hashes, path, text_hash);
         let mut new_sections = sections.clone();
-        for (i, name) in SECTIONS.iter().enumerate() {
-            let Some((_, value)) = entries.iter().find(|(k, _)| k.value.as_str() == Some(name))
-            else {
-                continue;
-            };
-            self.update_section(&mut new_sections[i], value, display, name)?;
+        // The section entries and include lists of this file (copied out, as the recursion
+        // below needs the loader mutably).
+        let sections_here: Vec<(usize, usize)> = SECTIONS
+            .iter()
+            .enumerate()
+            .filter_map(|(i, name)| {
+                entries
+                    .iter()
+                    .position(|(k, _)| k.value.as_str() == Some(name))
+                    .map(|top| (i, top))
+            })
+            .collect();
+        let directives: Vec<(&str, bool, Node)> = [("include", true), ("include-optional", false)]
+            .into_iter()
+            .filter_map(|(directive, required)| {
+                entries
+                    .iter()
+                    .find(|(k, _)| k.value.as_str() == Some(directive))
+                    .map(|(_, v)| (directive, required, v.clone()))
+            })
+            .collect();
+        for (i, top) in sections_here {
+            self.update_section(&mut new_sections[i], root_index, top, display, SECTIONS[i])?;
         }
-        for (directive, required) in [("include", true), ("include-optional", false)] {
-            let Some((_, value)) = entries
-                .iter()
-                .find(|(k, _)| k.value.as_str() == Some(directive))
-            else {
-                continue;
-            };
+        for (directive, required, value) in &directives {
+            let (directive, required) = (*directive, *required);
             let Value::Seq(items) = &value.value else {
                 return Err(Fail::Soft(file_error(
                     display,
@@ -547,10 +618,15 @@ impl Loader<'_> {
     fn update_section(
         &mut self,
         section: &mut Section,
-        value: &Node,
+        root: usize,
+        top: usize,
         display: &str,
         name: &str,
     ) -> Result<(), Fail> {
+        let Value::Map(tops) = &self.roots[root].value else {
+            return Ok(());
+        };
+        let value = &tops[top].1;
         let bad = |why: &str| {
             Fail::Soft(file_error(
                 display,
@@ -559,36 +635,40 @@ impl Loader<'_> {
                 format!("`{name}` must be a mapping of names to settings, {why}"),
             ))
         };
-        let pairs: Vec<(Node, Node)> = match &value.value {
-            Value::Map(entries) => entries.clone(),
-            Value::Str(s) if s.is_empty() => Vec::new(),
+        let mut added: Vec<(SectionKey, Addr)> = Vec::new();
+        let mut extra: Vec<(Node, Node)> = Vec::new();
+        match &value.value {
+            Value::Map(entries) => {
+                for (entry, (key, _)) in entries.iter().enumerate() {
+                    added.push((section_key(key), Addr::Map { root, top, entry }));
+                }
+            }
+            Value::Str(s) if s.is_empty() => {}
             Value::Seq(items) => {
                 // dict.update accepts a list of key/value pairs.
-                let mut pairs = Vec::with_capacity(items.len());
                 for item in items {
                     match &item.value {
                         Value::Seq(pair) if pair.len() == 2 => {
                             if matches!(pair[0].value, Value::Seq(_) | Value::Map(_)) {
                                 return Err(bad("not a list with an unhashable key"));
                             }
-                            pairs.push((pair[0].clone(), pair[1].clone()));
+                            let addr = Addr::Extra(self.extra.len() + extra.len());
+                            added.push((section_key(&pair[0]), addr));
+                            extra.push((pair[0].clone(), pair[1].clone()));
                         }
                         _ => return Err(bad("not a list")),
                     }
                 }
-                pairs
             }
             other => return Err(bad(&format!("not {}", other.type_name()))),
-        };
-        for (key, value) in pairs {
-            let id = section_key(&key);
-            let slot = self.arena.len();
-            self.arena.push((key, value));
+        }
+        self.extra.extend(extra);
+        for (id, addr) in added {
             match section.index.get(&id) {
-                Some(&position) => section.entries[position] = slot,
+                Some(&position) => section.entries[position] = addr,
                 None => {
                     section.index.insert(id, section.entries.len());
-                    section.entries.push(slot);
+                    section.entries.push(addr);
                 }
             }
         }

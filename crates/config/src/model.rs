@@ -98,7 +98,7 @@ impl Config {
 }
 
 /// The switch family (`hardware`), which selects vendor quirks in the pipeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Hardware {
     /// `Generic`
     Generic,
@@ -154,6 +154,12 @@ impl Hardware {
             .iter()
             .find(|(_, h)| *h == self)
             .map_or("Generic", |(n, _)| n)
+    }
+}
+
+impl Serialize for Hardware {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.name())
     }
 }
 

@@ -178,6 +178,32 @@ enum KeyId {
     Opaque(&'static str),
 }
 
+/// Whether a value can be a mapping key (Python: hashable), without building its [`KeyId`].
+fn key_id_check(value: &Value) -> Result<(), &'static str> {
+    match value {
+        Value::Map(_) | Value::Opaque("a set") => Err("found unhashable key"),
+        Value::Seq(items) => {
+            for item in items {
+                if matches!(item.value, Value::Seq(_) | Value::Map(_)) {
+                    return Err("found unhashable key");
+                }
+                key_id_check(&item.value)?;
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+/// Python `==` between two hashable key values.
+fn py_eq(a: &Value, b: &Value) -> bool {
+    match (a, b) {
+        (Value::Str(x), Value::Str(y)) => x == y,
+        (Value::Str(_), _) | (_, Value::Str(_)) => false,
+        _ => key_id(a).ok() == key_id(b).ok(),
+    }
+}
+
 fn key_id(value: &Value) -> Result<KeyId, &'static str> {
     Ok(match value {
         Value::Null => KeyId::Null,
@@ -694,12 +720,31 @@ fn construct_map(entries: Vec<(Entry, Node)>, pos: Pos) -> Result<Vec<(Node, Nod
         }
     }
     let check_duplicates = merged.is_empty();
-    let mut out: Vec<(Node, Node)> = Vec::with_capacity(merged.len() + own.len());
-    let mut index: HashMap<KeyId, usize> = HashMap::with_capacity(merged.len() + own.len());
-    for (i, (key, value)) in merged.into_iter().chain(own).enumerate() {
-        let id = key_id(&key.value).map_err(|m| Builder::err(key.pos, m))?;
-        match index.get(&id) {
-            Some(&at) => {
+    let total = merged.len() + own.len();
+    let mut out: Vec<(Node, Node)> = Vec::with_capacity(total);
+    // Small mappings (almost all of a configuration) are checked pairwise, without hashing.
+    let mut index: Option<HashMap<KeyId, usize>> =
+        (total > 16).then(|| HashMap::with_capacity(total));
+    for (key, value) in merged.into_iter().chain(own) {
+        let found = match &mut index {
+            Some(index) => {
+                let id = key_id(&key.value).map_err(|m| Builder::err(key.pos, m))?;
+                match index.get(&id) {
+                    Some(&at) => Some(at),
+                    None => {
+                        index.insert(id, out.len());
+                        None
+                    }
+                }
+            }
+            None => {
+                // Validate hashability as ruamel does.
+                key_id_check(&key.value).map_err(|m| Builder::err(key.pos, m))?;
+                out.iter().position(|(k, _)| py_eq(&k.value, &key.value))
+            }
+        };
+        match found {
+            Some(at) => {
                 if check_duplicates {
                     return Err(Builder::err(
                         key.pos,
@@ -713,12 +758,8 @@ fn construct_map(entries: Vec<(Entry, Node)>, pos: Pos) -> Result<Vec<(Node, Nod
                 // Python dict update: the later value wins, the key keeps its place.
                 out[at].1 = value;
             }
-            None => {
-                index.insert(id, out.len());
-                out.push((key, value));
-            }
+            None => out.push((key, value)),
         }
-        let _ = i;
     }
     let _ = pos;
     Ok(out)

@@ -292,9 +292,9 @@ impl<'n> Acls<'n> {
 }
 
 /// Parses every `acls:` entry (FAUCET's `ACL.__init__` and `check_config`).
-pub(crate) fn parse_all<'n>(ctx: &mut Ctx<'_>, entries: &'n [(Node, Node)]) -> Acls<'n> {
+pub(crate) fn parse_all<'n>(ctx: &mut Ctx<'_>, entries: &[&'n (Node, Node)]) -> Acls<'n> {
     let mut acls = Acls::default();
-    for (key_node, conf) in entries {
+    for &(key_node, conf) in entries {
         let key = Key::of(&key_node.value);
         let path = join("acls", &key.text());
         let before = ctx.error_count();

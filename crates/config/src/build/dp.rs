@@ -151,7 +151,11 @@ pub(crate) struct DpDef<'n> {
     pub index: usize,
     /// False when the DP's own settings had errors (it is then left out of later steps).
     pub ok: bool,
+    /// Whether `dp_id` itself is valid (for the duplicate check).
+    pub dp_id_ok: bool,
     pub dp_id: u64,
+    /// Where `dp_id` is written (or the DP's key).
+    pub dp_id_pos: Pos,
     pub ports: Vec<PortDef<'n>>,
     pub implicit_vlans: BTreeSet<u16>,
     pub dp_acls: Vec<NameRef<'n>>,
@@ -169,11 +173,11 @@ pub(crate) struct DpDef<'n> {
 /// Parses every `dps:` entry.
 pub(crate) fn parse_all<'n>(
     ctx: &mut Ctx<'_>,
-    entries: &'n [(Node, Node)],
+    entries: &[&'n (Node, Node)],
     g: &Globals<'_, 'n>,
 ) -> Vec<DpDef<'n>> {
     let mut out = Vec::with_capacity(entries.len());
-    for (i, (key, conf)) in entries.iter().enumerate() {
+    for (i, &(key, conf)) in entries.iter().enumerate() {
         if let Some(dp) = parse_one(ctx, i, key, conf, g) {
             out.push(dp);
         }
@@ -211,10 +215,14 @@ fn parse_one<'n>(
         None => Some(key.value.clone()),
     };
     let mut dp_id = 0u64;
+    let mut dp_id_ok = false;
     if let Some(v) = dp_id_value {
         match v.as_int() {
             Some(i) => match u64::try_from(i) {
-                Ok(id) => dp_id = id,
+                Ok(id) => {
+                    dp_id = id;
+                    dp_id_ok = true;
+                }
                 Err(_) => ctx.error(
                     f.pos_of("dp_id"),
                     &f.path_of("dp_id"),
@@ -222,11 +230,12 @@ fn parse_one<'n>(
                 ),
             },
             None => ctx.error(
-                f.pos_of("dp_id"),
+                f.get("dp_id").map_or(key.pos, |n| n.pos),
                 &f.path_of("dp_id"),
                 if f.get("dp_id").is_some() {
                     format!("dp_id must be an integer, not {}", short(&v))
                 } else {
+                    // Point at the DP itself: the key is missing.
                     format!("DP \"{key_text}\" has no `dp_id` (the datapath id, such as 0x1)")
                 },
             ),
@@ -287,14 +296,25 @@ fn parse_one<'n>(
             format!("timeout cannot be more than 65535 seconds, not {timeout}"),
         );
     }
+    let timeout_ok = (15..=65535).contains(&timeout);
     for k in ["arp_neighbor_timeout", "nd_neighbor_timeout"] {
         let v = f.int(k).unwrap_or(30);
         // FAUCET: neighbor timeout < timeout / 2 (true division).
         if v * 2 >= timeout {
+            if !timeout_ok {
+                continue;
+            }
+            let (pos, written) = match f.get(k) {
+                Some(n) => (n.pos, String::new()),
+                None => (f.pos_of("timeout"), ", the default,".to_string()),
+            };
             ctx.error(
-                f.pos_of(k),
+                pos,
                 &f.path_of(k),
-                format!("{k} ({v}) must be less than half of timeout ({timeout}), so L2 entries outlive L3 ones"),
+                format!(
+                    "{k} ({v}{written}) must be less than half of timeout ({timeout}), so that \
+                     learned hosts outlive their ARP/ND entries"
+                ),
             );
         } else if v > 65535 {
             ctx.error(
@@ -442,11 +462,7 @@ fn parse_one<'n>(
 
     let dp_ok = ctx.error_count() == before;
     let mut implicit = BTreeSet::new();
-    let ports = if dp_ok {
-        port::parse_ports(ctx, &path, interfaces, ranges, g.vlans, &mut implicit)
-    } else {
-        Vec::new()
-    };
+    let ports = port::parse_ports(ctx, &path, interfaces, ranges, g.vlans, &mut implicit);
 
     #[allow(clippy::cast_sign_loss)]
     let model = crate::model::Dp {
@@ -517,7 +533,9 @@ fn parse_one<'n>(
         pos: key.pos,
         index: index_,
         ok: dp_ok,
+        dp_id_ok,
         dp_id,
+        dp_id_pos: f.get("dp_id").map_or(key.pos, |n| n.pos),
         ports,
         implicit_vlans: implicit,
         dp_acls,
@@ -636,7 +654,7 @@ fn finalize(
         .ports
         .iter()
         .any(|p| p.output_only || p.stack.is_some() || p.coprocessor.is_some());
-    if all_vlans.is_empty() && !non_vlan_ports {
+    if all_vlans.is_empty() && !non_vlan_ports && g.vlans.poisoned.is_empty() {
         ctx.error(
             dp.pos,
             &dp.path,
@@ -951,21 +969,22 @@ fn finalize(
             },
         );
     }
-    for (vid, vlan) in vlans.iter_mut() {
-        if let Some((ins, outs)) = vlan_acls.get(vid) {
+    for (vid, (ins, outs)) in &vlan_acls {
+        if let Some(vlan) = vlans.get_mut(vid) {
             vlan.acls_in = ins.clone();
             vlan.acls_out = outs.clone();
         }
-        vlan.tagged = ports
-            .values()
-            .filter(|p| p.tagged_vlans.contains(vid))
-            .map(|p| p.number)
-            .collect();
-        vlan.untagged = ports
-            .values()
-            .filter(|p| p.native_vlan == Some(*vid))
-            .map(|p| p.number)
-            .collect();
+    }
+    // Ports are visited in number order, so each VLAN's port lists come out sorted.
+    for port in ports.values() {
+        if let Some(vlan) = port.native_vlan.and_then(|v| vlans.get_mut(&v)) {
+            vlan.untagged.push(port.number);
+        }
+        for vid in &port.tagged_vlans {
+            if let Some(vlan) = vlans.get_mut(vid) {
+                vlan.tagged.push(port.number);
+            }
+        }
     }
     let m = &mut dp.model;
     m.ports = ports;

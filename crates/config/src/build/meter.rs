@@ -21,9 +21,9 @@ pub(crate) struct Meters {
 }
 
 /// Parses every `meters:` entry.
-pub(crate) fn parse_all(ctx: &mut Ctx<'_>, entries: &[(Node, Node)]) -> Meters {
+pub(crate) fn parse_all(ctx: &mut Ctx<'_>, entries: &[&(Node, Node)]) -> Meters {
     let mut meters = Meters::default();
-    for (key_node, conf) in entries {
+    for &(key_node, conf) in entries {
         let key = Key::of(&key_node.value);
         let path = join("meters", &key.text());
         let before = ctx.error_count();

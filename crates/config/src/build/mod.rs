@@ -85,17 +85,15 @@ impl NameRef<'_> {
 
 /// Builds the model; `None` when any error was recorded in `ctx`.
 pub(crate) fn build(loaded: &Files, ctx: &mut Ctx<'_>) -> Option<Config> {
-    let section = |name: &str| -> &[(Node, Node)] {
-        crate::load::SECTIONS
-            .iter()
-            .position(|s| *s == name)
-            .and_then(|i| loaded.sections.get(i))
-            .map_or(&[], Vec::as_slice)
-    };
-    let vlans = vlan::parse_all(ctx, section("vlans"));
-    let acls = acl::parse_all(ctx, section("acls"));
-    let meters = meter::parse_all(ctx, section("meters"));
-    let routers = router::parse_all(ctx, section("routers"), section("dps").len());
+    let vlan_entries = loaded.section("vlans");
+    let acl_entries = loaded.section("acls");
+    let meter_entries = loaded.section("meters");
+    let router_entries = loaded.section("routers");
+    let dp_entries = loaded.section("dps");
+    let vlans = vlan::parse_all(ctx, &vlan_entries);
+    let acls = acl::parse_all(ctx, &acl_entries);
+    let meters = meter::parse_all(ctx, &meter_entries);
+    let routers = router::parse_all(ctx, &router_entries, dp_entries.len());
 
     let globals = dp::Globals {
         vlans: &vlans,
@@ -103,11 +101,11 @@ pub(crate) fn build(loaded: &Files, ctx: &mut Ctx<'_>) -> Option<Config> {
         meters: &meters,
         routers: &routers,
     };
-    let mut dps = dp::parse_all(ctx, section("dps"), &globals);
+    let mut dps = dp::parse_all(ctx, &dp_entries, &globals);
     let all_vlans = vlan::all_vlans(&vlans, &dps);
     dp::finalize_all(ctx, &mut dps, &globals, &all_vlans);
-    let dp_models = stack::resolve(ctx, dps, section("dps"));
-    router::check_used(ctx, section("routers"), &routers, &dp_models);
+    let dp_models = stack::resolve(ctx, dps);
+    router::check_used(ctx, &router_entries, &routers, &dp_models);
 
     if !ctx.errors.is_empty() {
         return None;

@@ -425,7 +425,8 @@ fn parse_port<'n>(
                 key.quoted()
             ),
         };
-        ctx.error(f.pos_of("number"), &f.path_of("number"), reason);
+        let pos = f.get("number").map_or(source.key.pos, |n| n.pos);
+        ctx.error(pos, &f.path_of("number"), reason);
         return None;
     };
     let range_key = source.path.ends_with(')');

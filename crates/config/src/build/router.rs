@@ -56,11 +56,11 @@ pub(crate) struct Routers<'n> {
 /// between DPs and fails on the second one, so BGP works only with a single DP.
 pub(crate) fn parse_all<'n>(
     ctx: &mut Ctx<'_>,
-    entries: &'n [(Node, Node)],
+    entries: &[&'n (Node, Node)],
     dp_count: usize,
 ) -> Routers<'n> {
     let mut routers = Routers::default();
-    for (key_node, conf) in entries {
+    for &(key_node, conf) in entries {
         let key = Key::of(&key_node.value);
         let path = join("routers", &key.text());
         let before = ctx.error_count();
@@ -421,7 +421,7 @@ pub(crate) fn resolve_for_dp(
 /// FAUCET's final check: every configured router must be used by some DP.
 pub(crate) fn check_used(
     ctx: &mut Ctx<'_>,
-    entries: &[(Node, Node)],
+    entries: &[&(Node, Node)],
     routers: &Routers<'_>,
     dps: &[Dp],
 ) {

@@ -6,22 +6,17 @@ use std::collections::{BTreeMap, VecDeque};
 use super::dp::DpDef;
 use crate::conf::{Ctx, join};
 use crate::model::{Dp, DpId, DpStack};
-use crate::yaml::Node;
 
 /// Runs the checks across DPs and returns the models of the DPs that built without error.
-pub(crate) fn resolve(
-    ctx: &mut Ctx<'_>,
-    dps: Vec<DpDef<'_>>,
-    _entries: &[(Node, Node)],
-) -> Vec<Dp> {
+pub(crate) fn resolve(ctx: &mut Ctx<'_>, dps: Vec<DpDef<'_>>) -> Vec<Dp> {
     let all_finalized = dps.iter().all(|d| d.finalized);
 
     // Duplicate dp_ids.
     let mut seen: BTreeMap<u64, &str> = BTreeMap::new();
-    for dp in dps.iter().filter(|d| d.ok) {
+    for dp in dps.iter().filter(|d| d.dp_id_ok) {
         match seen.get(&dp.dp_id) {
             Some(other) => ctx.error(
-                dp.pos,
+                dp.dp_id_pos,
                 &join(&dp.path, "dp_id"),
                 format!("dp_id {:#x} is also the dp_id of DP \"{other}\"", dp.dp_id),
             ),

@@ -176,10 +176,10 @@ pub(crate) fn default_vlan(vid: u16) -> Vlan {
 }
 
 /// Parses every `vlans:` entry.
-pub(crate) fn parse_all<'n>(ctx: &mut Ctx<'_>, entries: &'n [(Node, Node)]) -> Vlans<'n> {
+pub(crate) fn parse_all<'n>(ctx: &mut Ctx<'_>, entries: &[&'n (Node, Node)]) -> Vlans<'n> {
     let mut vlans = Vlans::default();
     let mut vids: BTreeMap<u16, String> = BTreeMap::new();
-    for (key_node, conf) in entries {
+    for &(key_node, conf) in entries {
         let key = Key::of(&key_node.value);
         let path = join("vlans", &key.text());
         let before = ctx.error_count();
@@ -200,8 +200,15 @@ pub(crate) fn parse_all<'n>(ctx: &mut Ctx<'_>, entries: &'n [(Node, Node)]) -> V
             }
             let vid = def.model.vid.0;
             if let Some(other) = vids.get(&vid) {
+                let vid_pos = match &conf.value {
+                    Value::Map(e) => e
+                        .iter()
+                        .find(|(k, _)| k.value.as_str() == Some("vid"))
+                        .map_or(key_node.pos, |(_, v)| v.pos),
+                    _ => key_node.pos,
+                };
                 ctx.error(
-                    conf.pos,
+                    vid_pos,
                     &path,
                     format!("VID {vid} is already used by VLAN {other}"),
                 );
