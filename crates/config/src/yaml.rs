@@ -818,6 +818,14 @@ fn resolve_scalar(text: &str, style: ScalarStyle, tag: Option<&Tag>) -> Result<S
 
 /// ruamel's YAML 1.2 implicit resolution of a plain scalar.
 fn resolve_plain(s: &str) -> Result<Scalar, String> {
+    // Fast path: plain decimal digits (port numbers, VIDs, ...).
+    if !s.is_empty() && s.len() <= 30 && s.bytes().all(|b| b.is_ascii_digit()) {
+        let mut value: i128 = 0;
+        for b in s.bytes() {
+            value = value * 10 + i128::from(b - b'0');
+        }
+        return Ok(Scalar::Value(Value::Int(value)));
+    }
     let first = s.chars().next();
     let value = match first {
         None => Value::Null,

@@ -690,14 +690,21 @@ fn finalize(
     }
 
     // Mirrors: `mirror` lists the ports whose traffic this port receives.
-    let self_view = PeerView {
-        name: dp.name.clone(),
-        dp_id: dp.dp_id,
-        ports: dp
-            .ports
-            .iter()
-            .map(|p| (p.number, p.name.clone(), p.stack_null))
-            .collect(),
+    let own_view;
+    let self_view = match peers.iter().find(|v| v.name == dp.name) {
+        Some(v) => v,
+        None => {
+            own_view = PeerView {
+                name: dp.name.clone(),
+                dp_id: dp.dp_id,
+                ports: dp
+                    .ports
+                    .iter()
+                    .map(|p| (p.number, p.name.clone(), p.stack_null))
+                    .collect(),
+            };
+            &own_view
+        }
     };
     let mut mirror_sources: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
     let mut output_only: BTreeSet<u32> = BTreeSet::new();
@@ -808,7 +815,7 @@ fn finalize(
         );
     }
     let mut view = View {
-        ports: &self_view,
+        ports: self_view,
         peers,
         meters: g.meters,
         used_meters: Vec::new(),

@@ -56,6 +56,8 @@ pub(crate) struct VlanDef<'n> {
 pub(crate) struct Vlans<'n> {
     pub defs: Vec<VlanDef<'n>>,
     by_key: HashMap<Key, usize>,
+    /// String keys, for lookups without building a [`Key`].
+    by_name: HashMap<String, usize>,
     by_vid: HashMap<u16, usize>,
     /// Keys of entries with errors: references to them are not reported again.
     pub poisoned: Vec<Key>,
@@ -90,6 +92,11 @@ impl<'n> Vlans<'n> {
                 ),
             );
             return None;
+        }
+        if let Value::Str(name) = &node.value
+            && let Some(&i) = self.by_name.get(name.as_str())
+        {
+            return Some(VlanLookup::Found(self.defs[i].model.vid));
         }
         let key = Key::of(&node.value);
         if let Some(&i) = self.by_key.get(&key) {
@@ -218,6 +225,9 @@ pub(crate) fn parse_all<'n>(ctx: &mut Ctx<'_>, entries: &[&'n (Node, Node)]) -> 
         }
         match parsed {
             Some(def) if ctx.error_count() == before => {
+                if let Key::Str(name) = &key {
+                    vlans.by_name.insert(name.clone(), vlans.defs.len());
+                }
                 vlans.by_key.insert(key.clone(), vlans.defs.len());
                 vlans
                     .by_vid
