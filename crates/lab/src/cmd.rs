@@ -1,6 +1,7 @@
 //! Running the system tools (`ovs-vsctl`, `ip`, ...).
 
-use std::process::Command;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, Stdio};
 
 /// A command that could not run or failed.
 #[derive(Debug, thiserror::Error)]
@@ -33,8 +34,7 @@ pub enum CmdError {
 /// [`CmdError`] if it cannot start or exits with a failure.
 pub fn run(program: &str, args: &[&str]) -> Result<String, CmdError> {
     let cmd = format!("{program} {}", args.join(" "));
-    let out = Command::new(program)
-        .args(args)
+    let out = command(program, args)
         .output()
         .map_err(|source| CmdError::Spawn {
             cmd: cmd.clone(),
@@ -48,4 +48,23 @@ pub fn run(program: &str, args: &[&str]) -> Result<String, CmdError> {
         });
     }
     Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+}
+
+/// A [`Command`] for `program args...` in a process group of its own, so that a Ctrl-C at the
+/// terminal reaches only the program that started it (which then cleans up, using more
+/// commands) and not the commands themselves.
+pub fn command(program: &str, args: &[&str]) -> Command {
+    let mut cmd = Command::new(program);
+    cmd.args(args).process_group(0);
+    cmd
+}
+
+/// Whether `program args...` runs and exits successfully; its output is discarded.
+pub fn succeeds(program: &str, args: &[&str]) -> bool {
+    command(program, args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
 }

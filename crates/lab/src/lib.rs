@@ -1,16 +1,30 @@
 //! Builds test networks out of real parts: userspace Open vSwitch bridges
-//! (`datapath_type=netdev`, no kernel module), veth pairs, and later network-namespace hosts.
+//! (`datapath_type=netdev`, no kernel module), veth pairs, and network-namespace hosts.
 //!
-//! Everything created is owned by a guard that deletes it when dropped, so a failing test
-//! leaves nothing behind. Names come from [`Prefix`], unique per process, so tests can run in
-//! parallel and never touch anything they did not make.
+//! * [`Bridge`], [`Veth`], [`Host`]: the parts, each a guard;
+//! * [`Lab`]: a whole network from a FAUCET configuration (a bridge per DP, a host on every
+//!   VLAN port, stack cables), and its reachability [`Matrix`] — what `sluice lab` shows.
+//!
+//! Everything created is owned by a guard that deletes it when dropped (also while a panic
+//! unwinds), so a failing test leaves nothing behind. Names come from [`Prefix`], unique per
+//! process, so tests can run in parallel and never touch anything they did not make.
+//!
+//! Commands run in process groups of their own, so a Ctrl-C at the terminal reaches only the
+//! program using this crate, which can then clean up.
 
 mod cmd;
+mod expect;
+mod host;
+mod matrix;
 mod ovs;
+mod topo;
 mod veth;
 
-pub use cmd::{CmdError, run};
-pub use ovs::{Bridge, ensure_ovs};
+pub use cmd::{CmdError, command, run, succeeds};
+pub use host::{Host, HostSpec, Iface, MAX_LINK_NAME};
+pub use matrix::{Matrix, Reach};
+pub use ovs::{Bridge, PortSpec, ensure_ovs};
+pub use topo::{Endpoint, Lab, LabError, preflight};
 pub use veth::Veth;
 
 use std::sync::atomic::{AtomicU32, Ordering};
