@@ -1,6 +1,8 @@
 //! The `sluice` command: argument parsing, logging and signals; everything else lives in the
 //! library crates.
 
+mod check;
+mod lab;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -17,11 +19,19 @@ struct Cli {
 enum Command {
     /// Run the controller: accept OpenFlow 1.3 switches and program them.
     Run(run::RunArgs),
+    /// Check FAUCET configuration files: exit 0 if valid, 1 with every error found.
+    Check(check::CheckArgs),
+    /// Build the configuration on this machine (an Open vSwitch bridge per DP, a host in a
+    /// network namespace on every VLAN port), run the controller on it and show who reaches
+    /// whom. Needs root.
+    Lab(lab::LabArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Command::Run(args) => run::main(args),
+        Command::Check(args) => check::main(args),
+        Command::Lab(args) => lab::main(args),
     }
 }
