@@ -444,7 +444,7 @@ impl Builder {
                         }
                     }
                     self.stack.push(Frame::Map {
-                        entries: Vec::new(),
+                        entries: Vec::with_capacity(4),
                         key: None,
                         pos,
                         anchor,

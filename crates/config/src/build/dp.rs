@@ -900,7 +900,7 @@ fn finalize(
     // Fill in the model.
     let egress = vlan_acls.values().any(|(_, outs)| !outs.is_empty());
     let mut ports: BTreeMap<PortNo, Port> = BTreeMap::new();
-    for p in &dp.ports {
+    for p in dp.ports.iter_mut() {
         let number = PortNo(p.number);
         let lacp_port_id = if p.lacp != 0 && p.lacp_port_id == -1 {
             i64::try_from(dp.index)
@@ -928,10 +928,10 @@ fn finalize(
             Port {
                 number,
                 name: p.name.clone(),
-                description: p.description.clone(),
+                description: std::mem::take(&mut p.description),
                 enabled: p.enabled,
                 native_vlan: p.native_vlan,
-                tagged_vlans: p.tagged_vlans.clone(),
+                tagged_vlans: std::mem::take(&mut p.tagged_vlans),
                 acls_in: port_acls.get(&p.number).cloned().unwrap_or_default(),
                 permanent_learn: p.permanent_learn,
                 unicast_flood: p.unicast_flood,
@@ -961,7 +961,7 @@ fn finalize(
                 loop_protect: p.loop_protect,
                 loop_protect_external: p.loop_protect_external,
                 output_only: p.output_only || output_only.contains(&p.number),
-                lldp_beacon: p.lldp_beacon.clone(),
+                lldp_beacon: std::mem::take(&mut p.lldp_beacon),
                 opstatus_reconf: p.opstatus_reconf,
                 receive_lldp: p.receive_lldp,
                 lldp_peer_mac: p.lldp_peer_mac,

@@ -440,12 +440,19 @@ fn parse_port<'n>(
         },
         str::to_string,
     );
-    let key_text = if range_key {
-        number.to_string()
-    } else {
-        source.key.value.py_str()
-    };
-    if key_text != number.to_string() && key_text != name {
+    // The key must be the number or the name (compared as text, as FAUCET does).
+    let key_matches = range_key
+        || match &source.key.value {
+            Value::Int(i) => *i == i128::from(number) || i.to_string() == name,
+            Value::Str(s) => {
+                *s == name || s.parse::<u32>().ok() == Some(number) && *s == number.to_string()
+            }
+            other => {
+                let text = other.py_str();
+                text == name || text == number.to_string()
+            }
+        };
+    if !key_matches {
         ctx.error(
             source.key.pos,
             path,
@@ -730,7 +737,7 @@ fn parse_port<'n>(
     let mut native_vlan = None;
     let mut poisoned = false;
     if let Some(n) = native_node {
-        match vlans.lookup(ctx, n, &join(path, "native_vlan"), implicit) {
+        match vlans.lookup(ctx, n, &|| join(path, "native_vlan"), implicit) {
             Some(VlanLookup::Found(v)) => native_vlan = Some(v),
             Some(VlanLookup::Poisoned) => poisoned = true,
             None => {}
@@ -738,7 +745,7 @@ fn parse_port<'n>(
     }
     let mut tagged_vlans: Vec<Vid> = Vec::new();
     for (i, n) in tagged_nodes.iter().enumerate() {
-        match vlans.lookup(ctx, n, &index(&join(path, "tagged_vlans"), i), implicit) {
+        match vlans.lookup(ctx, n, &|| index(&join(path, "tagged_vlans"), i), implicit) {
             Some(VlanLookup::Found(v)) if !tagged_vlans.contains(&v) => tagged_vlans.push(v),
             Some(VlanLookup::Found(_)) => {}
             Some(VlanLookup::Poisoned) => poisoned = true,

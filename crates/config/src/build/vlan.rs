@@ -79,13 +79,13 @@ impl<'n> Vlans<'n> {
         &self,
         ctx: &mut Ctx<'_>,
         node: &Node,
-        path: &str,
+        path: &dyn Fn() -> String,
         implicit: &mut BTreeSet<u16>,
     ) -> Option<VlanLookup> {
         if matches!(node.value, Value::Seq(_) | Value::Map(_)) {
             ctx.error(
                 node.pos,
-                path,
+                &path(),
                 format!(
                     "a VLAN is referenced by name or VID, not by {}",
                     node.value.type_name()
@@ -115,7 +115,7 @@ impl<'n> Vlans<'n> {
                 // An integral float: Python finds it by key or VID, but does not create it.
                 ctx.error(
                     node.pos,
-                    path,
+                    &path(),
                     format!(
                         "VLAN {} is not defined, and a VLAN created by its VID must be an \
                          integer",
@@ -132,7 +132,7 @@ impl<'n> Vlans<'n> {
                 _ => {
                     ctx.error(
                         node.pos,
-                        path,
+                        &path(),
                         format!(
                             "VLAN {vid} is not defined, and {vid} is not a valid VID to create \
                              it with (1..4095)"
@@ -152,7 +152,7 @@ impl<'n> Vlans<'n> {
             reason.push_str(&format!(" (defined VLANs: {})", known.join(", ")));
         }
         reason.push_str("; only a VLAN given by its VID (an integer) is created implicitly");
-        ctx.error(node.pos, path, reason);
+        ctx.error(node.pos, &path(), reason);
         None
     }
 }
