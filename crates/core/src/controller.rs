@@ -48,7 +48,11 @@ impl Batch {
     }
 
     fn take(&mut self, v: ValveOutput) {
-        self.msgs.extend(v.msgs);
+        if self.msgs.is_empty() {
+            self.msgs = v.msgs;
+        } else {
+            self.msgs.extend(v.msgs);
+        }
         if let Some(token) = v.barrier {
             let msgs = std::mem::take(&mut self.msgs);
             self.out.push(Output::Send {
@@ -135,11 +139,11 @@ impl Controller {
                         });
                         return out;
                     }
-                    let (config, seed) = (config.clone(), self.seed);
+                    let (dp, seed) = (&config.dps[&DpId(dp_id)], self.seed);
                     let valve = self
                         .valves
                         .entry(dp_id)
-                        .or_insert_with(|| Valve::new(config, DpId(dp_id), seed));
+                        .or_insert_with(|| Valve::new(dp.clone(), seed));
                     let mut batch = Batch::new(dp_id);
                     batch.take(valve.connect(&ports));
                     batch.finish(&mut out);
@@ -158,15 +162,22 @@ impl Controller {
             }
             Event::Messages { dp_id, msgs } => {
                 let mut batch = Batch::new(dp_id);
+                // Packet-ins fill one output: a host learned is two flows and a note.
+                let mut learned = ValveOutput::default();
+                learned.msgs.reserve(2 * msgs.len());
                 for (_xid, msg) in msgs {
                     match msg {
-                        Message::PortStatus(ps) => self.port_status(dp_id, ps, &mut batch),
+                        Message::PortStatus(ps) => {
+                            batch.take(std::mem::take(&mut learned));
+                            self.port_status(dp_id, ps, &mut batch);
+                        }
                         Message::PacketIn(pi) => {
                             if let Some(v) = self.valves.get_mut(&dp_id) {
-                                batch.take(v.packet_in(now, &pi));
+                                v.packet_in(now, &pi, &mut learned);
                             }
                         }
                         Message::MultipartReply(reply) => {
+                            batch.take(std::mem::take(&mut learned));
                             if let Some(v) = self.valves.get_mut(&dp_id) {
                                 self.next_token += 1;
                                 batch.take(v.multipart_reply(&reply, self.next_token));
@@ -175,6 +186,7 @@ impl Controller {
                         _ => {}
                     }
                 }
+                batch.take(learned);
                 batch.finish(&mut out);
             }
             Event::BarrierDone { dp_id, token } => {

@@ -3,10 +3,9 @@
 //! The host table decides; [`crate::valve`] turns its decisions into flows. Everything here is
 //! O(1) per packet-in (hash lookups and counters), and a host costs one table entry.
 
-use std::collections::HashMap;
-
 use sluice_wire::MacAddr;
 
+use crate::fxhash::FxHashMap;
 use crate::time::Instant;
 
 /// A learned host.
@@ -64,13 +63,13 @@ pub struct Limits {
 /// The host table of one DP.
 #[derive(Debug, Default, Clone)]
 pub struct Hosts {
-    hosts: HashMap<(u16, MacAddr), Host>,
-    per_port: HashMap<u32, usize>,
-    per_vlan: HashMap<u16, usize>,
+    hosts: FxHashMap<(u16, MacAddr), Host>,
+    per_port: FxHashMap<u32, usize>,
+    per_vlan: FxHashMap<u16, usize>,
     /// Ports whose hosts are pinned (`permanent_learn`), per (VLAN, MAC).
-    pinned: HashMap<(u16, MacAddr), u32>,
-    port_bans: HashMap<u32, Instant>,
-    vlan_bans: HashMap<u16, Instant>,
+    pinned: FxHashMap<(u16, MacAddr), u32>,
+    port_bans: FxHashMap<u32, Instant>,
+    vlan_bans: FxHashMap<u16, Instant>,
 }
 
 impl Hosts {
@@ -118,12 +117,16 @@ impl Hosts {
         mac: MacAddr,
         limits: Limits,
     ) -> Decision {
-        if self.port_bans.get(&port).is_some_and(|until| now < *until)
-            || self.vlan_bans.get(&vid).is_some_and(|until| now < *until)
+        // Bans and pinned hosts are rare: skip the lookups when there are none.
+        if (!self.port_bans.is_empty()
+            && self.port_bans.get(&port).is_some_and(|until| now < *until))
+            || (!self.vlan_bans.is_empty()
+                && self.vlan_bans.get(&vid).is_some_and(|until| now < *until))
         {
             return Decision::Banned;
         }
-        if let Some(pinned) = self.pinned.get(&(vid, mac))
+        if !self.pinned.is_empty()
+            && let Some(pinned) = self.pinned.get(&(vid, mac))
             && *pinned != port
         {
             return Decision::PinnedElsewhere { port: *pinned };

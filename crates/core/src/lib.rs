@@ -8,6 +8,7 @@
 
 mod controller;
 mod event;
+mod fxhash;
 pub mod learn;
 pub mod pipeline;
 mod rng;

@@ -9,11 +9,13 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::sync::Arc;
 
-use sluice_config::{Config, Dp, DpId, Port, PortNo as CfgPort, Vid};
+use sluice_config::{Dp, DpId, PortNo as CfgPort, Vid};
 use sluice_ofp::msg::flow::{FlowMod, FlowModCommand};
 use sluice_ofp::msg::group::{GroupMod, GroupModCommand};
+use sluice_ofp::msg::meter::{
+    MeterBand, MeterFlags, MeterMod, MeterModCommand, OFPM_CONTROLLER, OFPM_SLOWPATH,
+};
 use sluice_ofp::msg::multipart::{
     FlowStatsRequest, GroupDesc, MultipartReply, MultipartReplyBody, MultipartRequest,
     MultipartRequestBody,
@@ -25,10 +27,11 @@ use sluice_ofp::{Action, Instruction, Match, Message, Port as OfPort, PortNo};
 use sluice_wire::{MacAddr, PacketMeta};
 
 use crate::event::Notification;
+use crate::fxhash::FxHashMap;
 use crate::learn::{Decision, Host, Hosts, Limits};
 use crate::pipeline::compile::vid_present;
 use crate::pipeline::{
-    Compiled, Flow, FlowSet, Layout, Table, compile, diff, port_counts_as_up, priority,
+    Compiled, Flow, FlowKey, FlowSet, Layout, Table, compile, diff, port_counts_as_up, priority,
 };
 use crate::rng::Rng;
 use crate::time::Instant;
@@ -60,10 +63,21 @@ pub struct ValveOutput {
     pub notes: Vec<Notification>,
 }
 
+/// What learning needs to know about a configured port, looked up once per packet-in.
+#[derive(Debug, Clone)]
+struct LearnPort {
+    native: Option<Vid>,
+    tagged: Vec<Vid>,
+    max_hosts: usize,
+    loop_protect: bool,
+    permanent: bool,
+    hairpin: bool,
+}
+
 /// One datapath's controller state.
 #[derive(Debug)]
 pub struct Valve {
-    config: Arc<Config>,
+    dp: Dp,
     dp_id: DpId,
     phase: Phase,
     /// Ports the switch reported, and whether it says they are up.
@@ -71,6 +85,10 @@ pub struct Valve {
     /// The static flows and groups the switch holds, as far as we know.
     installed: Compiled,
     hosts: Hosts,
+    /// Ports that learn (enabled, not output-only), by number: the packet-in path's view.
+    learn_ports: FxHashMap<u32, LearnPort>,
+    /// Each VLAN's `max_hosts`.
+    vlan_max_hosts: FxHashMap<u16, usize>,
     rng: Rng,
     /// Packet-ins in the current second, for `ignore_learn_ins`.
     pkt_in_second: u64,
@@ -78,15 +96,39 @@ pub struct Valve {
 }
 
 impl Valve {
-    /// A valve for DP `dp_id` of `config` (which must contain it).
-    pub fn new(config: Arc<Config>, dp_id: DpId, seed: u64) -> Valve {
+    /// A valve for the configured DP `dp`.
+    pub fn new(dp: Dp, seed: u64) -> Valve {
+        let dp_id = dp.dp_id;
         let empty = Compiled {
-            layout: Layout::for_dp(&config.dps[&dp_id]),
+            layout: Layout::for_dp(&dp),
             flows: FlowSet::new(),
             groups: BTreeMap::new(),
         };
+        let learn_ports = dp
+            .ports
+            .values()
+            .filter(|p| p.enabled && !p.output_only)
+            .map(|p| {
+                let lp = LearnPort {
+                    native: p.native_vlan,
+                    tagged: p.tagged_vlans.clone(),
+                    max_hosts: usize::try_from(p.max_hosts).unwrap_or(0),
+                    loop_protect: p.loop_protect,
+                    permanent: p.permanent_learn,
+                    hairpin: p.hairpin || p.hairpin_unicast,
+                };
+                (p.number.0, lp)
+            })
+            .collect();
+        let vlan_max_hosts = dp
+            .vlans
+            .values()
+            .map(|v| (v.vid.0, usize::try_from(v.max_hosts).unwrap_or(0)))
+            .collect();
         Valve {
-            config,
+            learn_ports,
+            vlan_max_hosts,
+            dp,
             dp_id,
             phase: Phase::Disconnected,
             switch_ports: BTreeMap::new(),
@@ -99,7 +141,7 @@ impl Valve {
     }
 
     fn dp(&self) -> &Dp {
-        &self.config.dps[&self.dp_id]
+        &self.dp
     }
 
     /// The learned hosts.
@@ -196,7 +238,8 @@ impl Valve {
             groups: have_groups,
         };
         let want = compile(self.dp(), &self.up_ports());
-        let msgs = program(&have, &want);
+        let mut msgs = self.rate_meters();
+        msgs.extend(program(&have, &want));
         let n = msgs.len();
         self.installed = want;
         self.phase = Phase::Programming { token };
@@ -210,6 +253,38 @@ impl Valve {
             barrier: Some(token),
             notes,
         }
+    }
+
+    /// The packet-in and slow-path rate limits (`packetin_pps`, `slowpath_pps`): the switch's
+    /// reserved controller and slow-path meters, replaced on every connect (no flow refers to
+    /// them, so replacing them disturbs nothing).
+    fn rate_meters(&self) -> Vec<Message> {
+        let dp = self.dp();
+        [
+            (OFPM_CONTROLLER, dp.packetin_pps),
+            (OFPM_SLOWPATH, dp.slowpath_pps),
+        ]
+        .into_iter()
+        .filter_map(|(meter_id, pps)| Some((meter_id, u32::try_from(pps?).ok()?)))
+        .flat_map(|(meter_id, rate)| {
+            let delete = MeterMod {
+                command: MeterModCommand::Delete,
+                flags: MeterFlags::empty(),
+                meter_id,
+                bands: vec![],
+            };
+            let add = MeterMod {
+                command: MeterModCommand::Add,
+                flags: MeterFlags::PKTPS,
+                meter_id,
+                bands: vec![MeterBand::Drop {
+                    rate,
+                    burst_size: 0,
+                }],
+            };
+            [Message::MeterMod(delete), Message::MeterMod(add)]
+        })
+        .collect()
     }
 
     /// A barrier was answered.
@@ -293,8 +368,12 @@ impl Valve {
         for (vid, mac, host) in self.hosts.expire(now) {
             if !idle_dst {
                 // Without idle timeouts the destination flow stays until we delete it.
-                let f = self.host_dst_flow(host.port, Vid(vid), mac, 0);
-                out.msgs.push(crate::pipeline::flow::delete_strict(&f.key));
+                let key = FlowKey::new(
+                    self.installed.layout.id(Table::EthDst),
+                    priority::MATCH,
+                    &Self::host_dst_match(Vid(vid), mac),
+                );
+                out.msgs.push(crate::pipeline::flow::delete_strict(&key));
             }
             out.notes.push(Notification::HostExpired {
                 dp_id: self.dp_id.0,
@@ -307,11 +386,12 @@ impl Valve {
     }
 
     /// A packet-in: learn its source, if FAUCET would (`valve.parse_pkt_meta` and the
-    /// learning checks).
-    pub fn packet_in(&mut self, now: Instant, pi: &PacketIn) -> ValveOutput {
-        let mut out = ValveOutput::default();
+    /// learning checks). O(1): a few hash lookups, and two flows built and sent.
+    /// Messages go to `out.msgs` and notifications to `out.notes`, so a batch of packet-ins
+    /// fills one output without allocating per packet.
+    pub fn packet_in(&mut self, now: Instant, pi: &PacketIn, out: &mut ValveOutput) {
         if self.phase != Phase::Running {
-            return out;
+            return;
         }
         // Every `ignore_learn_ins`-th packet-in in a second is ignored (FAUCET's rate limit).
         let second = now.as_millis() / 1000;
@@ -320,56 +400,55 @@ impl Valve {
             self.pkt_in_count = 0;
         }
         self.pkt_in_count += 1;
-        let count = self.pkt_in_count;
-        let dp = self.dp();
+        let dp = &self.dp;
         if !matches!(
             pi.reason,
             PacketInReason::Action | PacketInReason::InvalidTtl
         ) || (dp.strict_packet_in_cookie && pi.cookie != dp.cookie)
         {
-            return out;
+            return;
         }
-        let Some(in_port) = pi.in_port() else {
-            return out;
+        let Some(in_port) = pi.in_port() else { return };
+        let no = in_port.0;
+        let Some(port) = self.learn_ports.get(&no) else {
+            return;
         };
-        let Some(port) = dp
-            .ports
-            .get(&CfgPort(in_port.0))
-            .filter(|p| p.enabled && !p.output_only)
-        else {
-            return out;
-        };
-        if dp.ignore_learn_ins > 0 && count.is_multiple_of(dp.ignore_learn_ins.unsigned_abs()) {
-            return out;
+        if dp.ignore_learn_ins > 0
+            && self
+                .pkt_in_count
+                .is_multiple_of(dp.ignore_learn_ins.unsigned_abs())
+        {
+            return;
         }
         let Ok(meta) = PacketMeta::parse(&pi.data) else {
-            return out;
+            return;
         };
         let mac = meta.eth_src;
         if !mac.is_unicast() || mac == MacAddr::ZERO {
-            return out;
+            return;
         }
         let Some(tag) = meta.vlans.outer() else {
-            return out;
+            return;
         };
-        let vid = Vid(tag.vid.get());
-        if !port.vlans().any(|v| v == vid) {
-            return out;
+        let vid = Vid(tag.vid().get());
+        let untagged = port.native == Some(vid);
+        if !untagged && !port.tagged.contains(&vid) {
+            return;
         }
-        let Some(vlan) = dp.vlans.get(&vid) else {
-            return out;
+        let Some(vlan_max) = self.vlan_max_hosts.get(&vid.0) else {
+            return;
         };
-        let port = port.clone();
         let guard_s = u64::try_from(dp.cache_update_guard_time).unwrap_or(0);
         let limits = Limits {
-            port_max: usize::try_from(port.max_hosts).unwrap_or(0),
-            vlan_max: usize::try_from(vlan.max_hosts).unwrap_or(0),
+            port_max: port.max_hosts,
+            vlan_max: *vlan_max,
             guard_ms: guard_s * 1000,
             loop_protect: port.loop_protect,
         };
+        let (permanent, hairpin) = (port.permanent, port.hairpin);
         let ban_timeout = u16::try_from(dp.learn_ban_timeout).unwrap_or(u16::MAX);
         let ban_until = Instant(now.as_millis() + u64::from(ban_timeout) * 1000);
-        let no = port.number.0;
+        let idle_dst = dp.idle_dst;
         match self.hosts.decide(now, no, vid.0, mac, limits) {
             Decision::Known | Decision::Banned => {}
             Decision::PinnedElsewhere { port: pinned } => {
@@ -378,64 +457,58 @@ impl Valve {
                     .with(OxmField::EthSrc(mac, None));
                 out.msgs
                     .push(self.eth_src_drop(priority::FILTER, m, ban_timeout));
-                out.notes.push(Notification::LearnBan {
-                    dp_id: self.dp_id.0,
-                    port: Some(no),
-                    vid: None,
-                    mac: Some(mac),
-                    why: format!("pinned to port {pinned}"),
-                });
+                out.notes.push(self.ban_note(
+                    Some(no),
+                    None,
+                    Some(mac),
+                    format!("pinned to port {pinned}"),
+                ));
             }
             Decision::BanPort | Decision::BanLoop => {
                 self.hosts.ban_port(no, ban_until);
                 let m = Match::new().with(OxmField::InPort(PortNo(no)));
                 out.msgs
                     .push(self.eth_src_drop(priority::BAN, m, ban_timeout));
-                out.notes.push(Notification::LearnBan {
-                    dp_id: self.dp_id.0,
-                    port: Some(no),
-                    vid: None,
-                    mac: None,
-                    why: "port max_hosts or loop".into(),
-                });
+                out.notes.push(self.ban_note(
+                    Some(no),
+                    None,
+                    None,
+                    "port max_hosts or loop".into(),
+                ));
             }
             Decision::BanVlan => {
                 self.hosts.ban_vlan(vid.0, ban_until);
                 let m = Match::new().with(OxmField::VlanVid(vid_present(vid), None));
                 out.msgs
                     .push(self.eth_src_drop(priority::BAN, m, ban_timeout));
-                out.notes.push(Notification::LearnBan {
-                    dp_id: self.dp_id.0,
-                    port: None,
-                    vid: Some(vid.0),
-                    mac: None,
-                    why: "VLAN max_hosts".into(),
-                });
+                out.notes
+                    .push(self.ban_note(None, Some(vid.0), None, "VLAN max_hosts".into()));
             }
             Decision::Learn {
                 moved_from,
                 refresh: _,
             } => {
-                let timeout = self.learn_timeout(&port);
+                let timeout = if permanent { 0 } else { self.learn_timeout() };
                 if let Some(old) = moved_from {
-                    for f in [self.host_src_flow(old, vid, mac, 0)]
-                        .into_iter()
-                        .chain(self.hairpin_flow(old, vid, mac))
-                    {
-                        out.msgs.push(crate::pipeline::flow::delete_strict(&f.key));
+                    // The old port's source flow goes; the destination flow is replaced below.
+                    out.msgs.push(crate::pipeline::flow::delete_strict(
+                        &self.host_src_key(old, vid, mac),
+                    ));
+                    if let Some(key) = self.hairpin_key(old, vid, mac) {
+                        out.msgs.push(crate::pipeline::flow::delete_strict(&key));
                     }
                 }
-                let dst_idle = if self.dp().idle_dst && timeout != 0 {
+                let dst_idle = if idle_dst && timeout != 0 {
                     timeout.saturating_add(u16::try_from(guard_s).unwrap_or(u16::MAX))
                 } else {
                     0
                 };
                 out.msgs
-                    .push(self.host_dst_flow(no, vid, mac, dst_idle).add());
-                out.msgs
-                    .extend(self.hairpin_flow(no, vid, mac).map(|f| f.add()));
-                out.msgs
-                    .push(self.host_src_flow(no, vid, mac, timeout).add());
+                    .push(self.host_dst_add(no, vid, mac, untagged, dst_idle));
+                if hairpin {
+                    out.msgs.extend(self.hairpin_add(no, vid, mac, untagged));
+                }
+                out.msgs.push(self.host_src_add(no, vid, mac, timeout));
                 self.hosts.learn(
                     vid.0,
                     mac,
@@ -444,7 +517,7 @@ impl Valve {
                         learned: now,
                         timeout,
                     },
-                    port.permanent_learn,
+                    permanent,
                 );
                 out.notes.push(Notification::HostLearned {
                     dp_id: self.dp_id.0,
@@ -455,16 +528,28 @@ impl Valve {
                 });
             }
         }
-        out
+    }
+
+    fn ban_note(
+        &self,
+        port: Option<u32>,
+        vid: Option<u16>,
+        mac: Option<MacAddr>,
+        why: String,
+    ) -> Notification {
+        Notification::LearnBan {
+            dp_id: self.dp_id.0,
+            port,
+            vid,
+            mac,
+            why,
+        }
     }
 
     /// The eth_src flow's hard timeout: the DP's timeout less a random part of the jitter (so
-    /// hosts do not all expire together), never below the guard time; 0 for pinned hosts.
-    fn learn_timeout(&mut self, port: &Port) -> u16 {
-        if port.permanent_learn {
-            return 0;
-        }
-        let dp = self.dp();
+    /// hosts do not all expire together), never below the guard time.
+    fn learn_timeout(&mut self) -> u16 {
+        let dp = &self.dp;
         let (timeout, jitter, guard) = (
             i64::from(dp.timeout),
             dp.learn_jitter.max(0),
@@ -475,91 +560,121 @@ impl Valve {
     }
 
     fn eth_src_drop(&self, prio: u16, m: Match, hard_timeout: u16) -> Message {
-        let mut f = Flow::new(
-            self.installed.layout.id(Table::EthSrc),
-            prio,
-            &m,
-            self.dp().cookie,
-            vec![],
-        );
-        f.body.hard_timeout = hard_timeout;
-        f.add()
+        let table_id = self.installed.layout.id(Table::EthSrc);
+        Message::FlowMod(FlowMod {
+            cookie: self.dp.cookie,
+            table_id,
+            priority: prio,
+            hard_timeout,
+            match_: m,
+            ..FlowMod::default()
+        })
     }
 
-    /// A learned source: `{in_port, vlan, eth_src}` → on to the destination tables.
-    fn host_src_flow(&self, port: u32, vid: Vid, mac: MacAddr, hard_timeout: u16) -> Flow {
-        let layout = &self.installed.layout;
-        let m = Match::new()
+    /// A learned source's match: `{in_port, eth_src, vlan}` (canonical order).
+    fn host_src_match(port: u32, vid: Vid, mac: MacAddr) -> Match {
+        Match::new()
             .with(OxmField::InPort(PortNo(port)))
             .with(OxmField::EthSrc(mac, None))
-            .with(OxmField::VlanVid(vid_present(vid), None));
-        let next = layout.first_of(&[Table::EthDstHairpin, Table::EthDst]);
-        let mut f = Flow::new(
-            layout.id(Table::EthSrc),
+            .with(OxmField::VlanVid(vid_present(vid), None))
+    }
+
+    fn host_src_key(&self, port: u32, vid: Vid, mac: MacAddr) -> FlowKey {
+        FlowKey::new(
+            self.installed.layout.id(Table::EthSrc),
             priority::HOST_SRC,
-            &m,
-            self.dp().cookie,
-            vec![Instruction::GotoTable(next)],
-        );
-        f.body.hard_timeout = hard_timeout;
-        f
+            &Self::host_src_match(port, vid, mac),
+        )
     }
 
-    /// The actions that deliver a frame of VLAN `vid` out of `port` (popping the tag on an
-    /// untagged port), with the port's output mirrors.
-    fn deliver(&self, port: u32, vid: Vid, out_port: PortNo) -> Vec<Action> {
-        let dp = self.dp();
-        let mut actions = Vec::new();
-        let untagged = dp
-            .ports
-            .get(&CfgPort(port))
-            .is_some_and(|p| p.native_vlan == Some(vid));
-        if untagged {
-            actions.push(Action::PopVlan);
-        }
-        actions.push(Action::output(out_port));
-        actions
+    /// A learned source: `{in_port, eth_src, vlan}` → on to the destination tables.
+    fn host_src_add(&self, port: u32, vid: Vid, mac: MacAddr, hard_timeout: u16) -> Message {
+        let layout = &self.installed.layout;
+        Message::FlowMod(FlowMod {
+            cookie: self.dp.cookie,
+            table_id: layout.id(Table::EthSrc),
+            hard_timeout,
+            priority: priority::HOST_SRC,
+            match_: Self::host_src_match(port, vid, mac),
+            instructions: vec![Instruction::GotoTable(
+                layout.first_of(&[Table::EthDstHairpin, Table::EthDst]),
+            )],
+            ..FlowMod::default()
+        })
     }
 
-    /// A learned destination: `{vlan, eth_dst}` → out of the host's port.
-    fn host_dst_flow(&self, port: u32, vid: Vid, mac: MacAddr, idle_timeout: u16) -> Flow {
-        let m = Match::new()
+    /// A learned destination's match: `{eth_dst, vlan}`.
+    fn host_dst_match(vid: Vid, mac: MacAddr) -> Match {
+        Match::new()
             .with(OxmField::EthDst(mac, None))
-            .with(OxmField::VlanVid(vid_present(vid), None));
-        let ins = vec![Instruction::ApplyActions(self.deliver(
-            port,
-            vid,
-            PortNo(port),
-        ))];
-        let mut f = Flow::new(
-            self.installed.layout.id(Table::EthDst),
+            .with(OxmField::VlanVid(vid_present(vid), None))
+    }
+
+    /// The actions that deliver a frame out of `out_port`, popping the tag for an untagged
+    /// port.
+    fn deliver(untagged: bool, out_port: PortNo) -> Vec<Action> {
+        if untagged {
+            vec![Action::PopVlan, Action::output(out_port)]
+        } else {
+            vec![Action::output(out_port)]
+        }
+    }
+
+    /// A learned destination: `{eth_dst, vlan}` → out of the host's port.
+    fn host_dst_add(
+        &self,
+        port: u32,
+        vid: Vid,
+        mac: MacAddr,
+        untagged: bool,
+        idle_timeout: u16,
+    ) -> Message {
+        Message::FlowMod(FlowMod {
+            cookie: self.dp.cookie,
+            table_id: self.installed.layout.id(Table::EthDst),
+            idle_timeout,
+            priority: priority::MATCH,
+            match_: Self::host_dst_match(vid, mac),
+            instructions: vec![Instruction::ApplyActions(Self::deliver(
+                untagged,
+                PortNo(port),
+            ))],
+            ..FlowMod::default()
+        })
+    }
+
+    /// A hairpin host's match: `{in_port, eth_dst, vlan}`.
+    fn hairpin_match(port: u32, vid: Vid, mac: MacAddr) -> Match {
+        Match::new()
+            .with(OxmField::InPort(PortNo(port)))
+            .with(OxmField::EthDst(mac, None))
+            .with(OxmField::VlanVid(vid_present(vid), None))
+    }
+
+    fn hairpin_key(&self, port: u32, vid: Vid, mac: MacAddr) -> Option<FlowKey> {
+        let t = self.installed.layout.get(Table::EthDstHairpin)?;
+        Some(FlowKey::new(
+            t,
             priority::MATCH,
-            &m,
-            self.dp().cookie,
-            ins,
-        );
-        f.body.idle_timeout = idle_timeout;
-        f
+            &Self::hairpin_match(port, vid, mac),
+        ))
     }
 
     /// On a hairpin port: a host talking to another host on the same port gets its frames
     /// back out of that port.
-    fn hairpin_flow(&self, port: u32, vid: Vid, mac: MacAddr) -> Option<Flow> {
-        let t = self.installed.layout.get(Table::EthDstHairpin)?;
-        let p = self.dp().ports.get(&CfgPort(port))?;
-        if !(p.hairpin || p.hairpin_unicast) {
-            return None;
-        }
-        let m = Match::new()
-            .with(OxmField::InPort(PortNo(port)))
-            .with(OxmField::EthDst(mac, None))
-            .with(OxmField::VlanVid(vid_present(vid), None));
-        let ins = vec![Instruction::ApplyActions(self.deliver(
-            port,
-            vid,
-            PortNo::IN_PORT,
-        ))];
-        Some(Flow::new(t, priority::MATCH, &m, self.dp().cookie, ins))
+    fn hairpin_add(&self, port: u32, vid: Vid, mac: MacAddr, untagged: bool) -> Option<Message> {
+        let table_id = self.installed.layout.get(Table::EthDstHairpin)?;
+        Some(Message::FlowMod(FlowMod {
+            cookie: self.dp.cookie,
+            table_id,
+            priority: priority::MATCH,
+            match_: Self::hairpin_match(port, vid, mac),
+            instructions: vec![Instruction::ApplyActions(Self::deliver(
+                untagged,
+                PortNo::IN_PORT,
+            ))],
+            ..FlowMod::default()
+        }))
     }
 }
 

@@ -361,3 +361,14 @@ fn programming_a_to_b_to_a_restores_a() {
     apply(&mut sw, program(&b, &a));
     assert_eq!(sw.to_string(), fresh.to_string());
 }
+
+#[test]
+fn packetin_pps_installs_the_controller_meter() {
+    let cfg = format!("{BASE}    packetin_pps: 100\n");
+    let net = TestNet::connected(&cfg);
+    let dump = net.dump();
+    assert!(
+        dump.contains("meter=controller") || dump.contains("4294967294"),
+        "{dump}"
+    );
+}

@@ -671,6 +671,9 @@ impl Match {
     /// fields that need it), masks of all ones dropped (an exact match), and fields with a mask
     /// of all zeros dropped (they match everything).
     pub fn canonical(&self) -> Match {
+        if self.is_canonical() {
+            return self.clone();
+        }
         let mut fields: Vec<(u32, OxmField)> = self
             .iter()
             .filter_map(|f| {
@@ -684,6 +687,33 @@ impl Match {
             .collect();
         fields.sort_by_key(|(k, _)| *k);
         Match::from_fields(fields.into_iter().map(|(_, f)| f))
+    }
+
+    /// Whether the match is already in [`Match::canonical`] form (checked on the wire bytes,
+    /// without allocating).
+    pub fn is_canonical(&self) -> bool {
+        let mut rest: &[u8] = &self.oxm;
+        let mut last = None;
+        while let Some(h) = rest.first_chunk::<4>() {
+            let header = u32::from_be_bytes(*h);
+            let len = (header & 0xff) as usize;
+            let Some(payload) = rest.get(4..4 + len) else {
+                return false;
+            };
+            let key = header & 0xffff_fe00;
+            if last.is_some_and(|k| k > key) {
+                return false;
+            }
+            last = Some(key);
+            if header & 0x100 != 0 && (header >> 16) as u16 == OFPXMC_OPENFLOW_BASIC {
+                let mask = &payload[len / 2..];
+                if mask.iter().all(|b| *b == 0) || mask.iter().all(|b| *b == 0xff) {
+                    return false;
+                }
+            }
+            rest = &rest[4 + len..];
+        }
+        true
     }
 
     /// The first field of the given kind.
@@ -1147,7 +1177,9 @@ mod tests {
             OxmField::EthDst(MacAddr([1, 2, 3, 4, 5, 6]), None),
             OxmField::VlanVid(0x1064, None),
         ]);
+        assert!(!m.is_canonical());
         assert_eq!(m.canonical(), want);
+        assert!(want.is_canonical());
         assert_eq!(want.canonical(), want);
     }
 

@@ -320,20 +320,23 @@ impl Compiler<'_> {
     }
 
     /// The ports a VLAN floods to: (tagged, untagged) up members, in port order, leaving out
-    /// ports with `unicast_flood: false` when `unicast` is set.
+    /// ports with `unicast_flood: false` when `unicast` is set. O(members of the VLAN).
     fn flood_members(&self, vid: Vid, unicast: bool) -> (Vec<CfgPort>, Vec<CfgPort>) {
-        let mut tagged = Vec::new();
-        let mut untagged = Vec::new();
-        for p in self.live_ports() {
-            if unicast && !p.unicast_flood {
-                continue;
-            }
-            if p.tagged_vlans.contains(&vid) {
-                tagged.push(p.number);
-            } else if p.native_vlan == Some(vid) {
-                untagged.push(p.number);
-            }
-        }
+        let Some(vlan) = self.dp.vlans.get(&vid) else {
+            return (Vec::new(), Vec::new());
+        };
+        let keep = |p: &&CfgPort| {
+            self.up.contains(*p)
+                && self
+                    .dp
+                    .ports
+                    .get(*p)
+                    .is_some_and(|port| port.enabled && (!unicast || port.unicast_flood))
+        };
+        let mut tagged: Vec<CfgPort> = vlan.tagged.iter().filter(keep).copied().collect();
+        let mut untagged: Vec<CfgPort> = vlan.untagged.iter().filter(keep).copied().collect();
+        tagged.sort_unstable();
+        untagged.sort_unstable();
         (tagged, untagged)
     }
 
@@ -371,36 +374,46 @@ impl Compiler<'_> {
             .map(|v| (v.vid, v.unicast_flood))
             .collect();
         for (vid, unicast_flood) in vlans {
-            let vlan_match = Match::new().with(OxmField::VlanVid(vid_present(vid), None));
-            let mut rules: Vec<(Match, u16, bool)> = Vec::new();
+            // Fields in canonical (field number) order: in_port, eth_dst, vlan_vid.
+            let vlan = OxmField::VlanVid(vid_present(vid), None);
+            let mut rules: Vec<(Option<OxmField>, u16, bool)> = Vec::new();
             if unicast_flood {
-                rules.push((vlan_match.clone(), priority::MATCH, true));
+                rules.push((None, priority::MATCH, true));
             }
             for (mac, mask) in FLOOD_DSTS {
                 rules.push((
-                    vlan_match.clone().with(OxmField::EthDst(mac, mask)),
+                    Some(OxmField::EthDst(mac, mask)),
                     flood_priority(mask),
                     false,
                 ));
             }
-            for (m, prio, unicast) in rules {
-                let (tagged, untagged) = self.flood_members(vid, unicast);
+            let members = [
+                self.flood_members(vid, false),
+                self.flood_members(vid, true),
+            ];
+            for (dst, prio, unicast) in rules {
+                let m = Match::from_fields(dst.clone().into_iter().chain([vlan.clone()]));
+                let (tagged, untagged) = &members[usize::from(unicast)];
+                let (tagged, untagged) = (tagged.as_slice(), untagged.as_slice());
                 // A hairpin port also gets the flood back: a per-input-port rule, one priority
                 // higher, that outputs to IN_PORT instead of skipping it.
                 let hairpins: Vec<CfgPort> = tagged
                     .iter()
-                    .chain(&untagged)
+                    .chain(untagged)
                     .copied()
                     .filter(|p| self.dp.ports.get(p).is_some_and(|p| p.hairpin))
                     .collect();
                 for hp in hairpins {
-                    let mut actions = self.flood_actions(&tagged, &untagged);
+                    let mut actions = self.flood_actions(tagged, untagged);
                     for a in &mut actions {
                         if *a == Action::output(of_port(hp)) {
                             *a = Action::output(PortNo::IN_PORT);
                         }
                     }
-                    let hm = m.clone().with(OxmField::InPort(of_port(hp)));
+                    let fields = [OxmField::InPort(of_port(hp))]
+                        .into_iter()
+                        .chain(dst.clone());
+                    let hm = Match::from_fields(fields.chain([vlan.clone()]));
                     self.add(
                         Table::Flood,
                         prio + 1,
@@ -410,7 +423,7 @@ impl Compiler<'_> {
                 }
                 let ins = if self.dp.group_table {
                     let id = u32::from(vid.0) + if unicast { 4096 } else { 0 };
-                    let buckets = self.flood_buckets(&tagged, &untagged);
+                    let buckets = self.flood_buckets(tagged, untagged);
                     self.groups.insert(
                         id,
                         GroupMod {
@@ -422,7 +435,7 @@ impl Compiler<'_> {
                     );
                     vec![Instruction::ApplyActions(vec![Action::Group(id)])]
                 } else {
-                    let actions = self.flood_actions(&tagged, &untagged);
+                    let actions = self.flood_actions(tagged, untagged);
                     if actions.is_empty() {
                         vec![]
                     } else {

@@ -1,11 +1,12 @@
 //! Flows as the controller wants them, and sets of them keyed as a switch keys them.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use sluice_ofp::msg::flow::{FlowMod, FlowModCommand, FlowModFlags};
 use sluice_ofp::msg::multipart::FlowStats;
 use sluice_ofp::{Instruction, Match, Message};
+
+use crate::fxhash::FxHashMap;
 
 /// What identifies a flow in a switch: its table, priority and match (OpenFlow 1.3.5 §6.4:
 /// an ADD with the same three replaces the flow). The match is always in canonical form.
@@ -154,7 +155,7 @@ impl fmt::Display for Flow {
 /// A set of flows with distinct keys, as a switch holds them.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct FlowSet {
-    flows: HashMap<FlowKey, FlowBody>,
+    flows: FxHashMap<FlowKey, FlowBody>,
 }
 
 impl FlowSet {
