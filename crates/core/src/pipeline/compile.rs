@@ -216,7 +216,7 @@ impl Compiler<'_> {
                 let lldp = Match::new()
                     .with(in_port.clone())
                     .with(OxmField::EthDst(
-                        MacAddr([0x01, 0x80, 0xc2, 0, 0, 0x0e]),
+                        MacAddr([0x01, 0x80, 0xc2, 0, 0, 0]),
                         Some(MacAddr([0xff, 0xff, 0xff, 0xff, 0xff, 0xf0])),
                     ))
                     .with(OxmField::EthType(ETH_TYPE_LLDP));
