@@ -165,6 +165,7 @@ impl Controller {
                 // Packet-ins fill one output: a host learned is two flows and a note.
                 let mut learned = ValveOutput::default();
                 learned.msgs.reserve(2 * msgs.len());
+                learned.notes.reserve(msgs.len());
                 for (_xid, msg) in msgs {
                     match msg {
                         Message::PortStatus(ps) => {

@@ -371,7 +371,7 @@ impl Valve {
                 let key = FlowKey::new(
                     self.installed.layout.id(Table::EthDst),
                     priority::MATCH,
-                    &Self::host_dst_match(Vid(vid), mac),
+                    Self::host_dst_match(Vid(vid), mac),
                 );
                 out.msgs.push(crate::pipeline::flow::delete_strict(&key));
             }
@@ -583,7 +583,7 @@ impl Valve {
         FlowKey::new(
             self.installed.layout.id(Table::EthSrc),
             priority::HOST_SRC,
-            &Self::host_src_match(port, vid, mac),
+            Self::host_src_match(port, vid, mac),
         )
     }
 
@@ -656,7 +656,7 @@ impl Valve {
         Some(FlowKey::new(
             t,
             priority::MATCH,
-            &Self::hairpin_match(port, vid, mac),
+            Self::hairpin_match(port, vid, mac),
         ))
     }
 

@@ -375,9 +375,13 @@ fn packetin_pps_installs_the_controller_meter() {
 
 #[test]
 fn receive_lldp_traps_lldp_to_the_controller() {
-    let cfg = with_ports("      1: {native_vlan: office, receive_lldp: true}\n      2: {native_vlan: office}");
+    let cfg = with_ports(
+        "      1: {native_vlan: office, receive_lldp: true}\n      2: {native_vlan: office}",
+    );
     let mut net = TestNet::connected(&cfg);
-    let lldp = Packet::new(1u32).eth(mac(5), MacAddr([0x01, 0x80, 0xc2, 0, 0, 0x0e])).eth_type(0x88cc);
+    let lldp = Packet::new(1u32)
+        .eth(mac(5), MacAddr([0x01, 0x80, 0xc2, 0, 0, 0x0e]))
+        .eth_type(0x88cc);
     let t = net.send(&lldp);
     assert_eq!(t.packet_ins.len(), 1, "{}", t.summary());
     assert!(t.ports().is_empty());

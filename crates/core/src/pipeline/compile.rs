@@ -15,6 +15,7 @@ use sluice_wire::MacAddr;
 
 use super::flow::{Flow, FlowSet};
 use super::tables::{Layout, Table};
+use crate::fxhash::FxHashMap;
 
 /// FAUCET's priority bands (`valve_manager_base.py`).
 pub mod priority {
@@ -104,11 +105,18 @@ pub struct Compiled {
 /// up; see [`port_counts_as_up`]).
 pub fn compile(dp: &Dp, up: &BTreeSet<CfgPort>) -> Compiled {
     let layout = Layout::for_dp(dp);
+    let live = dp
+        .ports
+        .values()
+        .filter(|p| p.enabled && up.contains(&p.number))
+        .map(|p| (p.number.0, p.unicast_flood))
+        .collect();
     let mut c = Compiler {
         dp,
         layout: &layout,
         up,
-        flows: FlowSet::new(),
+        live,
+        flows: FlowSet::with_capacity(estimate_flows(dp)),
         groups: BTreeMap::new(),
     };
     c.misses();
@@ -123,6 +131,13 @@ pub fn compile(dp: &Dp, up: &BTreeSet<CfgPort>) -> Compiled {
     }
 }
 
+/// Roughly how many flows a DP's pipeline has (VLAN admissions, flood rules, filters and
+/// misses), so the flow set is allocated once.
+fn estimate_flows(dp: &Dp) -> usize {
+    let admissions: usize = dp.ports.values().map(|p| 1 + p.tagged_vlans.len()).sum();
+    admissions + dp.vlans.len() * 7 + 32
+}
+
 /// Whether a configured port takes part in forwarding given what the switch says about it:
 /// enabled, and up (ports with `opstatus_reconf: false` always count as up).
 pub fn port_counts_as_up(port: &Port, switch_says_up: bool) -> bool {
@@ -133,6 +148,8 @@ struct Compiler<'a> {
     dp: &'a Dp,
     layout: &'a Layout,
     up: &'a BTreeSet<CfgPort>,
+    /// Ports that forward (enabled and up), and whether each takes unknown unicast floods.
+    live: FxHashMap<u32, bool>,
     flows: FlowSet,
     groups: BTreeMap<u32, GroupMod>,
 }
@@ -141,19 +158,11 @@ impl Compiler<'_> {
     fn add(&mut self, table: Table, priority: u16, m: Match, instructions: Vec<Instruction>) {
         let t = self.layout.id(table);
         self.flows
-            .insert(Flow::new(t, priority, &m, self.dp.cookie, instructions));
+            .insert(Flow::new(t, priority, m, self.dp.cookie, instructions));
     }
 
     fn dp_priority(&self, p: i64) -> u16 {
         u16::try_from(p).unwrap_or(u16::MAX)
-    }
-
-    /// The ports that forward: configured, enabled and up.
-    fn live_ports(&self) -> impl Iterator<Item = &Port> + '_ {
-        self.dp
-            .ports
-            .values()
-            .filter(|p| p.enabled && self.up.contains(&p.number))
     }
 
     /// Every table's table-miss flow: go on to the next table, or drop.
@@ -205,8 +214,13 @@ impl Compiler<'_> {
     /// its native VLAN, drop everything from output-only ports, trap LLDP where asked.
     fn vlan_table(&mut self) {
         let highest = self.dp_priority(self.dp.priorities.highest);
-        let ports: Vec<Port> = self.live_ports().cloned().collect();
-        for port in &ports {
+        // `dp` is not borrowed from `self`, so flows can be added while iterating its ports.
+        let (dp, up) = (self.dp, self.up);
+        for port in dp
+            .ports
+            .values()
+            .filter(|p| p.enabled && up.contains(&p.number))
+        {
             let in_port = OxmField::InPort(of_port(port.number));
             if port.output_only {
                 self.add(Table::Vlan, highest, Match::new().with(in_port), vec![]);
@@ -325,14 +339,7 @@ impl Compiler<'_> {
         let Some(vlan) = self.dp.vlans.get(&vid) else {
             return (Vec::new(), Vec::new());
         };
-        let keep = |p: &&CfgPort| {
-            self.up.contains(*p)
-                && self
-                    .dp
-                    .ports
-                    .get(*p)
-                    .is_some_and(|port| port.enabled && (!unicast || port.unicast_flood))
-        };
+        let keep = |p: &&CfgPort| self.live.get(&p.0).is_some_and(|uf| !unicast || *uf);
         let mut tagged: Vec<CfgPort> = vlan.tagged.iter().filter(keep).copied().collect();
         let mut untagged: Vec<CfgPort> = vlan.untagged.iter().filter(keep).copied().collect();
         tagged.sort_unstable();
@@ -373,6 +380,7 @@ impl Compiler<'_> {
             .values()
             .map(|v| (v.vid, v.unicast_flood))
             .collect();
+        let any_hairpin = self.dp.ports.values().any(|p| p.hairpin);
         for (vid, unicast_flood) in vlans {
             // Fields in canonical (field number) order: in_port, eth_dst, vlan_vid.
             let vlan = OxmField::VlanVid(vid_present(vid), None);
@@ -397,12 +405,16 @@ impl Compiler<'_> {
                 let (tagged, untagged) = (tagged.as_slice(), untagged.as_slice());
                 // A hairpin port also gets the flood back: a per-input-port rule, one priority
                 // higher, that outputs to IN_PORT instead of skipping it.
-                let hairpins: Vec<CfgPort> = tagged
-                    .iter()
-                    .chain(untagged)
-                    .copied()
-                    .filter(|p| self.dp.ports.get(p).is_some_and(|p| p.hairpin))
-                    .collect();
+                let hairpins: Vec<CfgPort> = if any_hairpin {
+                    tagged
+                        .iter()
+                        .chain(untagged)
+                        .copied()
+                        .filter(|p| self.dp.ports.get(p).is_some_and(|p| p.hairpin))
+                        .collect()
+                } else {
+                    Vec::new()
+                };
                 for hp in hairpins {
                     let mut actions = self.flood_actions(tagged, untagged);
                     for a in &mut actions {

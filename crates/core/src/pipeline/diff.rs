@@ -55,7 +55,7 @@ mod tests {
         Flow::new(
             table,
             prio,
-            &Match::from_fields([OxmField::InPort(PortNo(port))]),
+            Match::from_fields([OxmField::InPort(PortNo(port))]),
             1,
             vec![Instruction::GotoTable(goto)],
         )

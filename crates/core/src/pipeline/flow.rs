@@ -37,12 +37,18 @@ impl Ord for MatchKey {
 }
 
 impl FlowKey {
-    /// The key of a flow in `table` at `priority` with `match_` (made canonical here).
-    pub fn new(table: u8, priority: u16, match_: &Match) -> FlowKey {
+    /// The key of a flow in `table` at `priority` with `match_` (made canonical here; a match
+    /// built in canonical order is kept as is, without a copy).
+    pub fn new(table: u8, priority: u16, match_: Match) -> FlowKey {
+        let match_ = if match_.is_canonical() {
+            match_
+        } else {
+            match_.canonical()
+        };
         FlowKey {
             table,
             priority,
-            match_: MatchKey(match_.canonical()),
+            match_: MatchKey(match_),
         }
     }
 
@@ -81,7 +87,7 @@ impl Flow {
     pub fn new(
         table: u8,
         priority: u16,
-        match_: &Match,
+        match_: Match,
         cookie: u64,
         instructions: Vec<Instruction>,
     ) -> Flow {
@@ -120,7 +126,7 @@ impl Flow {
         let keep =
             FlowModFlags::SEND_FLOW_REM | FlowModFlags::NO_PKT_COUNTS | FlowModFlags::NO_BYT_COUNTS;
         Flow {
-            key: FlowKey::new(s.table_id, s.priority, &s.match_),
+            key: FlowKey::new(s.table_id, s.priority, s.match_.clone()),
             body: FlowBody {
                 cookie: s.cookie,
                 idle_timeout: s.idle_timeout,
@@ -162,6 +168,13 @@ impl FlowSet {
     /// The empty set.
     pub fn new() -> Self {
         FlowSet::default()
+    }
+
+    /// An empty set with room for `n` flows.
+    pub fn with_capacity(n: usize) -> Self {
+        FlowSet {
+            flows: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+        }
     }
 
     /// Adds a flow; one with the same key is replaced, as on a switch.
