@@ -261,7 +261,8 @@ async fn keepalive_keeps_a_live_switch_and_drops_a_silent_one() {
                 Err(_) => break,
             }
         }
-        echoes
+        // Hand the switch back: dropping it here would close its connection.
+        (echoes, live)
     });
     // The silent one reads (so it sees the echo requests) but never answers.
     let silent_task = tokio::spawn(async move { silent.expect_closed().await });
@@ -282,8 +283,9 @@ async fn keepalive_keeps_a_live_switch_and_drops_a_silent_one() {
         seen.iter().any(|m| matches!(m, Message::EchoRequest(_))),
         "{seen:?}"
     );
+    let (echoes, _live) = live_task.await.unwrap();
     assert!(
-        live_task.await.unwrap() >= 3,
+        echoes >= 3,
         "the controller probes a quiet switch with echo requests"
     );
     let dps = srv.handle.datapaths().await.unwrap();
