@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use sluice_config::{Config, DpId};
 use sluice_ofp::msg::port::{PortReason, PortStatus};
-use sluice_ofp::{Message, Port, PortNo};
+use sluice_ofp::{Encoded, Message, Port, PortNo};
 
 use crate::event::{Event, Notification, Output};
 use crate::time::Instant;
@@ -31,10 +31,14 @@ pub struct Controller {
     seed: u64,
 }
 
+/// Room for what one packet-in can cause: a learned host's two flows (208 bytes), so that a
+/// batch's buffer is allocated once and never grown and copied.
+const LEARNED_BYTES: usize = 256;
+
 /// Gathers a valve's outputs for one switch into as few sends as possible: one per barrier.
 struct Batch {
     dp_id: u64,
-    msgs: Vec<Message>,
+    msgs: Encoded,
     out: Vec<Output>,
 }
 
@@ -42,17 +46,22 @@ impl Batch {
     fn new(dp_id: u64) -> Self {
         Batch {
             dp_id,
-            msgs: Vec::new(),
+            msgs: Encoded::new(),
             out: Vec::new(),
         }
     }
 
     fn take(&mut self, v: ValveOutput) {
-        if self.msgs.is_empty() {
-            self.msgs = v.msgs;
-        } else {
-            self.msgs.extend(v.msgs);
+        for m in &v.msgs {
+            if let Err(e) = self.msgs.push(m) {
+                // The core never builds a message over 64 KiB; if it did, say so, send the rest.
+                self.out.push(Output::Notify(Notification::Unsendable {
+                    dp_id: self.dp_id,
+                    why: e.to_string(),
+                }));
+            }
         }
+        self.msgs.append(v.frames);
         if let Some(token) = v.barrier {
             let msgs = std::mem::take(&mut self.msgs);
             self.out.push(Output::Send {
@@ -163,9 +172,11 @@ impl Controller {
             Event::Messages { dp_id, msgs } => {
                 let mut batch = Batch::new(dp_id);
                 // Packet-ins fill one output: a host learned is two flows and a note.
-                let mut learned = ValveOutput::default();
-                learned.msgs.reserve(2 * msgs.len());
-                learned.notes.reserve(msgs.len());
+                let mut learned = ValveOutput {
+                    frames: Encoded::with_capacity(LEARNED_BYTES * msgs.len()),
+                    notes: Vec::with_capacity(msgs.len()),
+                    ..ValveOutput::default()
+                };
                 for (_xid, msg) in msgs {
                     match msg {
                         Message::PortStatus(ps) => {

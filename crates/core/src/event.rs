@@ -5,7 +5,7 @@ use std::fmt;
 use sluice_ofp::msg::multipart::Desc;
 use sluice_ofp::msg::port::PortReason;
 use sluice_ofp::msg::switch::SwitchFeatures;
-use sluice_ofp::{Message, OfError, Port, PortNo};
+use sluice_ofp::{Encoded, Message, OfError, Port, PortNo};
 use sluice_wire::MacAddr;
 
 /// An input to [`crate::Controller::handle`].
@@ -99,8 +99,8 @@ pub enum Output {
     Send {
         /// The switch.
         dp_id: u64,
-        /// The messages.
-        msgs: Vec<Message>,
+        /// The messages, encoded (xid 0: the connection gives each its own).
+        msgs: Encoded,
         /// A token to report when the switch has processed them all.
         barrier: Option<u64>,
     },
@@ -214,6 +214,13 @@ pub enum Notification {
         /// The refused message, in text form, if known.
         request: Option<String>,
     },
+    /// A message the core built could not be encoded (a bug: it was left out).
+    Unsendable {
+        /// The switch it was for.
+        dp_id: u64,
+        /// Why.
+        why: String,
+    },
 }
 
 impl fmt::Display for Notification {
@@ -305,6 +312,9 @@ impl fmt::Display for Notification {
                     write!(f, " (request: {r})")?;
                 }
                 Ok(())
+            }
+            Notification::Unsendable { dp_id, why } => {
+                write!(f, "DP {dp_id:#x}: a message was left out: {why}")
             }
         }
     }

@@ -3,6 +3,8 @@
 //! The host table decides; [`crate::valve`] turns its decisions into flows. Everything here is
 //! O(1) per packet-in (hash lookups and counters), and a host costs one table entry.
 
+use std::collections::hash_map::Entry;
+
 use sluice_wire::MacAddr;
 
 use crate::fxhash::FxHashMap;
@@ -60,14 +62,43 @@ pub struct Limits {
     pub loop_protect: bool,
 }
 
+/// A host's table key: its VLAN and MAC packed into one word, hashed in one step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+struct Key(u64);
+
+impl Key {
+    fn new(vid: u16, mac: MacAddr) -> Key {
+        let m = mac.0;
+        Key(u64::from_be_bytes([
+            (vid >> 8) as u8,
+            vid as u8,
+            m[0],
+            m[1],
+            m[2],
+            m[3],
+            m[4],
+            m[5],
+        ]))
+    }
+
+    fn vid(self) -> u16 {
+        (self.0 >> 48) as u16
+    }
+
+    fn mac(self) -> MacAddr {
+        let b = self.0.to_be_bytes();
+        MacAddr([b[2], b[3], b[4], b[5], b[6], b[7]])
+    }
+}
+
 /// The host table of one DP.
 #[derive(Debug, Default, Clone)]
 pub struct Hosts {
-    hosts: FxHashMap<(u16, MacAddr), Host>,
+    hosts: FxHashMap<Key, Host>,
     per_port: FxHashMap<u32, usize>,
     per_vlan: FxHashMap<u16, usize>,
     /// Ports whose hosts are pinned (`permanent_learn`), per (VLAN, MAC).
-    pinned: FxHashMap<(u16, MacAddr), u32>,
+    pinned: FxHashMap<Key, u32>,
     port_bans: FxHashMap<u32, Instant>,
     vlan_bans: FxHashMap<u16, Instant>,
 }
@@ -80,7 +111,7 @@ impl Hosts {
 
     /// The host with this MAC on this VLAN.
     pub fn get(&self, vid: u16, mac: MacAddr) -> Option<&Host> {
-        self.hosts.get(&(vid, mac))
+        self.hosts.get(&Key::new(vid, mac))
     }
 
     /// Number of hosts learned.
@@ -105,17 +136,19 @@ impl Hosts {
 
     /// Every host: (VLAN, MAC, host).
     pub fn iter(&self) -> impl Iterator<Item = (u16, MacAddr, &Host)> {
-        self.hosts.iter().map(|((v, m), h)| (*v, *m, h))
+        self.hosts.iter().map(|(k, h)| (k.vid(), k.mac(), h))
     }
 
-    /// Decides what to do about `mac` seen on `port` in VLAN `vid` at `now`.
-    pub fn decide(
-        &self,
+    /// Decides what to do about `mac` seen on `port` in VLAN `vid` at `now`, and on a
+    /// [`Decision::Learn`] records the host, with the flow timeout `timeout` gives (called
+    /// only then). One lookup in the host table.
+    pub fn observe(
+        &mut self,
         now: Instant,
-        port: u32,
-        vid: u16,
-        mac: MacAddr,
+        (port, vid, mac): (u32, u16, MacAddr),
         limits: Limits,
+        permanent: bool,
+        timeout: impl FnOnce() -> u16,
     ) -> Decision {
         // Bans and pinned hosts are rare: skip the lookups when there are none.
         if (!self.port_bans.is_empty()
@@ -126,74 +159,99 @@ impl Hosts {
             return Decision::Banned;
         }
         if !self.pinned.is_empty()
-            && let Some(pinned) = self.pinned.get(&(vid, mac))
+            && let Some(pinned) = self.pinned.get(&Key::new(vid, mac))
             && *pinned != port
         {
             return Decision::PinnedElsewhere { port: *pinned };
         }
-        match self.hosts.get(&(vid, mac)) {
-            Some(h) if h.port == port => {
-                if now.as_millis() < h.learned.as_millis().saturating_add(limits.guard_ms) {
-                    Decision::Known
-                } else {
-                    Decision::Learn {
-                        moved_from: None,
-                        refresh: true,
-                    }
+        let on_port = self.on_port(port);
+        let recent =
+            |h: &Host| now.as_millis() < h.learned.as_millis().saturating_add(limits.guard_ms);
+        let decision = match self.hosts.entry(Key::new(vid, mac)) {
+            Entry::Occupied(e) if e.get().port == port => {
+                if recent(e.get()) {
+                    return Decision::Known;
+                }
+                let host = e.into_mut();
+                host.learned = now;
+                host.timeout = timeout();
+                Decision::Learn {
+                    moved_from: None,
+                    refresh: true,
                 }
             }
-            Some(h) => {
-                if limits.loop_protect
-                    && now.as_millis() < h.learned.as_millis().saturating_add(limits.guard_ms)
-                {
+            Entry::Occupied(e) => {
+                if limits.loop_protect && recent(e.get()) {
                     return Decision::BanLoop;
                 }
-                if self.on_port(port) >= limits.port_max {
+                if on_port >= limits.port_max {
                     return Decision::BanPort;
                 }
+                let host = e.into_mut();
+                let old = host.port;
+                *host = Host {
+                    port,
+                    learned: now,
+                    timeout: timeout(),
+                };
+                Self::uncount(&mut self.per_port, &mut self.per_vlan, vid, old);
+                Self::count(&mut self.per_port, &mut self.per_vlan, vid, port);
                 Decision::Learn {
-                    moved_from: Some(h.port),
+                    moved_from: Some(old),
                     refresh: false,
                 }
             }
-            None => {
-                if self.on_port(port) >= limits.port_max {
-                    Decision::BanPort
-                } else if self.on_vlan(vid) >= limits.vlan_max {
-                    Decision::BanVlan
-                } else {
-                    Decision::Learn {
-                        moved_from: None,
-                        refresh: false,
-                    }
+            Entry::Vacant(e) => {
+                if on_port >= limits.port_max {
+                    return Decision::BanPort;
+                }
+                if self.per_vlan.get(&vid).copied().unwrap_or(0) >= limits.vlan_max {
+                    return Decision::BanVlan;
+                }
+                e.insert(Host {
+                    port,
+                    learned: now,
+                    timeout: timeout(),
+                });
+                Self::count(&mut self.per_port, &mut self.per_vlan, vid, port);
+                Decision::Learn {
+                    moved_from: None,
+                    refresh: false,
                 }
             }
-        }
-    }
-
-    /// Records a host as learned (after a `Learn` decision).
-    pub fn learn(&mut self, vid: u16, mac: MacAddr, host: Host, permanent: bool) {
-        if let Some(old) = self.hosts.insert((vid, mac), host) {
-            self.uncount(vid, old.port);
-        }
-        *self.per_port.entry(host.port).or_insert(0) += 1;
-        *self.per_vlan.entry(vid).or_insert(0) += 1;
+        };
         if permanent {
-            self.pinned.insert((vid, mac), host.port);
+            self.pinned.insert(Key::new(vid, mac), port);
         }
+        decision
     }
 
-    fn uncount(&mut self, vid: u16, port: u32) {
-        if let Some(n) = self.per_port.get_mut(&port) {
+    fn count(
+        per_port: &mut FxHashMap<u32, usize>,
+        per_vlan: &mut FxHashMap<u16, usize>,
+        vid: u16,
+        port: u32,
+    ) {
+        *per_port.entry(port).or_insert(0) += 1;
+        *per_vlan.entry(vid).or_insert(0) += 1;
+    }
+
+    fn uncount(
+        per_port: &mut FxHashMap<u32, usize>,
+        per_vlan: &mut FxHashMap<u16, usize>,
+        vid: u16,
+        port: u32,
+    ) {
+        if let Some(n) = per_port.get_mut(&port) {
             *n = n.saturating_sub(1);
             if *n == 0 {
-                self.per_port.remove(&port);
+                per_port.remove(&port);
             }
         }
-        if let Some(n) = self.per_vlan.get_mut(&vid) {
+        if let Some(n) = per_vlan.get_mut(&vid) {
             *n = n.saturating_sub(1);
             if *n == 0 {
-                self.per_vlan.remove(&vid);
+                per_vlan.remove(&vid);
             }
         }
     }
@@ -215,11 +273,11 @@ impl Hosts {
             .hosts
             .iter()
             .filter(|(_, h)| h.port == port)
-            .map(|(k, _)| *k)
+            .map(|(k, _)| (k.vid(), k.mac()))
             .collect();
         for (vid, mac) in &gone {
-            self.hosts.remove(&(*vid, *mac));
-            self.uncount(*vid, port);
+            self.hosts.remove(&Key::new(*vid, *mac));
+            Self::uncount(&mut self.per_port, &mut self.per_vlan, *vid, port);
         }
         gone
     }
@@ -234,11 +292,11 @@ impl Hosts {
                 h.timeout != 0
                     && now.as_millis() >= h.learned.as_millis() + u64::from(h.timeout) * 1000
             })
-            .map(|((v, m), h)| (*v, *m, *h))
+            .map(|(k, h)| (k.vid(), k.mac(), *h))
             .collect();
         for (vid, mac, h) in &gone {
-            self.hosts.remove(&(*vid, *mac));
-            self.uncount(*vid, h.port);
+            self.hosts.remove(&Key::new(*vid, *mac));
+            Self::uncount(&mut self.per_port, &mut self.per_vlan, *vid, h.port);
         }
         self.port_bans.retain(|_, until| now < *until);
         self.vlan_bans.retain(|_, until| now < *until);
@@ -268,47 +326,39 @@ mod tests {
         }
     }
 
-    fn host(port: u32, at: u64) -> Host {
-        Host {
-            port,
-            learned: Instant(at),
-            timeout: 300,
-        }
+    /// `mac` seen on `port` in VLAN `vid` at `at` ms, with `limits`.
+    fn see(t: &mut Hosts, at: u64, port: u32, vid: u16, mac: MacAddr, l: Limits) -> Decision {
+        t.observe(Instant(at), (port, vid, mac), l, false, || 300)
     }
+
+    const NEW: Decision = Decision::Learn {
+        moved_from: None,
+        refresh: false,
+    };
 
     #[test]
     fn learn_refresh_move() {
         let mut t = Hosts::new();
-        assert_eq!(
-            t.decide(Instant(0), 1, 100, MAC, limits()),
-            Decision::Learn {
-                moved_from: None,
-                refresh: false
-            }
-        );
-        t.learn(100, MAC, host(1, 0), false);
+        assert_eq!(see(&mut t, 0, 1, 100, MAC, limits()), NEW);
         // Seen again on the same port within the guard time: nothing to do.
-        assert_eq!(
-            t.decide(Instant(1_000), 1, 100, MAC, limits()),
-            Decision::Known
-        );
+        assert_eq!(see(&mut t, 1_000, 1, 100, MAC, limits()), Decision::Known);
         // After the guard time: refresh.
         assert_eq!(
-            t.decide(Instant(200_000), 1, 100, MAC, limits()),
+            see(&mut t, 200_000, 1, 100, MAC, limits()),
             Decision::Learn {
                 moved_from: None,
                 refresh: true
             }
         );
+        assert_eq!(t.get(100, MAC).map(|h| h.learned), Some(Instant(200_000)));
         // Another port: a move.
         assert_eq!(
-            t.decide(Instant(1_000), 2, 100, MAC, limits()),
+            see(&mut t, 201_000, 2, 100, MAC, limits()),
             Decision::Learn {
                 moved_from: Some(1),
                 refresh: false
             }
         );
-        t.learn(100, MAC, host(2, 1_000), false);
         assert_eq!((t.on_port(1), t.on_port(2), t.on_vlan(100)), (0, 1, 1));
     }
 
@@ -316,66 +366,53 @@ mod tests {
     fn limits_and_bans() {
         let mut t = Hosts::new();
         for i in 0..2u8 {
-            t.learn(100, MacAddr([2, 0, 0, 0, 0, i]), host(1, 0), false);
+            assert_eq!(
+                see(&mut t, 0, 1, 100, MacAddr([2, 0, 0, 0, 0, i]), limits()),
+                NEW
+            );
         }
+        assert_eq!(see(&mut t, 0, 1, 100, MAC, limits()), Decision::BanPort);
         assert_eq!(
-            t.decide(Instant(0), 1, 100, MAC, limits()),
-            Decision::BanPort
+            see(&mut t, 0, 2, 100, MacAddr([2, 0, 0, 0, 1, 0]), limits()),
+            NEW
         );
-        t.learn(100, MacAddr([2, 0, 0, 0, 1, 0]), host(2, 0), false);
-        assert_eq!(
-            t.decide(Instant(0), 3, 100, MAC, limits()),
-            Decision::BanVlan
-        );
+        assert_eq!(see(&mut t, 0, 3, 100, MAC, limits()), Decision::BanVlan);
+        assert_eq!(t.len(), 3);
         t.ban_port(3, Instant(5_000));
-        assert_eq!(
-            t.decide(Instant(1_000), 3, 200, MAC, limits()),
-            Decision::Banned
-        );
+        assert_eq!(see(&mut t, 1_000, 3, 200, MAC, limits()), Decision::Banned);
         t.expire(Instant(6_000));
-        assert_eq!(
-            t.decide(Instant(6_000), 3, 200, MAC, limits()),
-            Decision::Learn {
-                moved_from: None,
-                refresh: false
-            }
-        );
+        assert_eq!(see(&mut t, 6_000, 3, 200, MAC, limits()), NEW);
     }
 
     #[test]
     fn pinned_hosts_and_loop_protect() {
         let mut t = Hosts::new();
-        t.learn(
-            100,
-            MAC,
-            Host {
-                port: 1,
-                learned: Instant(0),
-                timeout: 0,
-            },
-            true,
+        assert_eq!(
+            t.observe(Instant(0), (1, 100, MAC), limits(), true, || 0),
+            NEW
         );
         assert_eq!(
-            t.decide(Instant(10), 2, 100, MAC, limits()),
+            see(&mut t, 10, 2, 100, MAC, limits()),
             Decision::PinnedElsewhere { port: 1 }
         );
         // Pinned hosts never expire.
         assert!(t.expire(Instant(10_000_000)).is_empty());
 
         let mut t = Hosts::new();
-        t.learn(100, MAC, host(1, 0), false);
+        assert_eq!(see(&mut t, 0, 1, 100, MAC, limits()), NEW);
         let lp = Limits {
             loop_protect: true,
             ..limits()
         };
-        assert_eq!(t.decide(Instant(10), 2, 100, MAC, lp), Decision::BanLoop);
+        assert_eq!(see(&mut t, 10, 2, 100, MAC, lp), Decision::BanLoop);
+        assert_eq!(t.get(100, MAC).map(|h| h.port), Some(1));
     }
 
     #[test]
     fn expiry_and_port_flush() {
         let mut t = Hosts::new();
-        t.learn(100, MAC, host(1, 0), false);
-        t.learn(100, MacAddr([2; 6]), host(2, 0), false);
+        see(&mut t, 0, 1, 100, MAC, limits());
+        see(&mut t, 0, 2, 100, MacAddr([2; 6]), limits());
         assert_eq!(t.flush_port(2), vec![(100, MacAddr([2; 6]))]);
         assert!(t.expire(Instant(299_999)).is_empty());
         assert_eq!(t.expire(Instant(300_000)).len(), 1);

@@ -9,6 +9,7 @@
 mod controller;
 mod event;
 mod fxhash;
+pub mod host_flows;
 pub mod learn;
 pub mod pipeline;
 mod rng;

@@ -23,15 +23,16 @@ use sluice_ofp::msg::multipart::{
 use sluice_ofp::msg::packet::{PacketIn, PacketInReason};
 use sluice_ofp::msg::port::PortReason;
 use sluice_ofp::oxm::OxmField;
-use sluice_ofp::{Action, Instruction, Match, Message, Port as OfPort, PortNo};
+use sluice_ofp::{Encoded, Match, Message, Port as OfPort, PortNo};
 use sluice_wire::{MacAddr, PacketMeta};
 
 use crate::event::Notification;
 use crate::fxhash::FxHashMap;
-use crate::learn::{Decision, Host, Hosts, Limits};
+use crate::host_flows::HostFlows;
+use crate::learn::{Decision, Hosts, Limits};
 use crate::pipeline::compile::vid_present;
 use crate::pipeline::{
-    Compiled, Flow, FlowKey, FlowSet, Layout, Table, compile, diff, port_counts_as_up, priority,
+    Compiled, Flow, FlowSet, Layout, Table, compile, diff, port_counts_as_up, priority,
 };
 use crate::rng::Rng;
 use crate::time::Instant;
@@ -57,6 +58,8 @@ enum Phase {
 pub struct ValveOutput {
     /// Messages for the switch, in order.
     pub msgs: Vec<Message>,
+    /// Messages for the switch already encoded (the packet-in path's), sent after `msgs`.
+    pub frames: Encoded,
     /// A barrier token to follow the messages with.
     pub barrier: Option<u64>,
     /// Notifications.
@@ -85,6 +88,8 @@ pub struct Valve {
     /// The static flows and groups the switch holds, as far as we know.
     installed: Compiled,
     hosts: Hosts,
+    /// The learned-host flows' templates.
+    flows: HostFlows,
     /// Ports that learn (enabled, not output-only), by number: the packet-in path's view.
     learn_ports: FxHashMap<u32, LearnPort>,
     /// Each VLAN's `max_hosts`.
@@ -126,6 +131,7 @@ impl Valve {
             .map(|v| (v.vid.0, usize::try_from(v.max_hosts).unwrap_or(0)))
             .collect();
         Valve {
+            flows: HostFlows::new(&empty.layout, dp.cookie),
             learn_ports,
             vlan_max_hosts,
             dp,
@@ -252,6 +258,7 @@ impl Valve {
             msgs,
             barrier: Some(token),
             notes,
+            ..ValveOutput::default()
         }
     }
 
@@ -368,11 +375,7 @@ impl Valve {
         for (vid, mac, host) in self.hosts.expire(now) {
             if !idle_dst {
                 // Without idle timeouts the destination flow stays until we delete it.
-                let key = FlowKey::new(
-                    self.installed.layout.id(Table::EthDst),
-                    priority::MATCH,
-                    Self::host_dst_match(Vid(vid), mac),
-                );
+                let key = self.flows.dst_key(Vid(vid), mac);
                 out.msgs.push(crate::pipeline::flow::delete_strict(&key));
             }
             out.notes.push(Notification::HostExpired {
@@ -449,14 +452,23 @@ impl Valve {
         let ban_timeout = u16::try_from(dp.learn_ban_timeout).unwrap_or(u16::MAX);
         let ban_until = Instant(now.as_millis() + u64::from(ban_timeout) * 1000);
         let idle_dst = dp.idle_dst;
-        match self.hosts.decide(now, no, vid.0, mac, limits) {
+        let frames = &mut out.frames;
+        let (dp, rng) = (&self.dp, &mut self.rng);
+        let mut timeout = 0;
+        let choose = || {
+            timeout = if permanent { 0 } else { learn_timeout(dp, rng) };
+            timeout
+        };
+        match self
+            .hosts
+            .observe(now, (no, vid.0, mac), limits, permanent, choose)
+        {
             Decision::Known | Decision::Banned => {}
             Decision::PinnedElsewhere { port: pinned } => {
                 let m = Match::new()
                     .with(OxmField::InPort(PortNo(no)))
                     .with(OxmField::EthSrc(mac, None));
-                out.msgs
-                    .push(self.eth_src_drop(priority::FILTER, m, ban_timeout));
+                push(frames, &self.eth_src_drop(priority::FILTER, m, ban_timeout));
                 out.notes.push(self.ban_note(
                     Some(no),
                     None,
@@ -467,8 +479,7 @@ impl Valve {
             Decision::BanPort | Decision::BanLoop => {
                 self.hosts.ban_port(no, ban_until);
                 let m = Match::new().with(OxmField::InPort(PortNo(no)));
-                out.msgs
-                    .push(self.eth_src_drop(priority::BAN, m, ban_timeout));
+                push(frames, &self.eth_src_drop(priority::BAN, m, ban_timeout));
                 out.notes.push(self.ban_note(
                     Some(no),
                     None,
@@ -479,8 +490,7 @@ impl Valve {
             Decision::BanVlan => {
                 self.hosts.ban_vlan(vid.0, ban_until);
                 let m = Match::new().with(OxmField::VlanVid(vid_present(vid), None));
-                out.msgs
-                    .push(self.eth_src_drop(priority::BAN, m, ban_timeout));
+                push(frames, &self.eth_src_drop(priority::BAN, m, ban_timeout));
                 out.notes
                     .push(self.ban_note(None, Some(vid.0), None, "VLAN max_hosts".into()));
             }
@@ -488,14 +498,13 @@ impl Valve {
                 moved_from,
                 refresh: _,
             } => {
-                let timeout = if permanent { 0 } else { self.learn_timeout() };
+                let flows = &self.flows;
                 if let Some(old) = moved_from {
                     // The old port's source flow goes; the destination flow is replaced below.
-                    out.msgs.push(crate::pipeline::flow::delete_strict(
-                        &self.host_src_key(old, vid, mac),
-                    ));
-                    if let Some(key) = self.hairpin_key(old, vid, mac) {
-                        out.msgs.push(crate::pipeline::flow::delete_strict(&key));
+                    let key = flows.src_key(old, vid, mac);
+                    push(frames, &crate::pipeline::flow::delete_strict(&key));
+                    if let Some(key) = flows.hairpin_key(old, vid, mac) {
+                        push(frames, &crate::pipeline::flow::delete_strict(&key));
                     }
                 }
                 let dst_idle = if idle_dst && timeout != 0 {
@@ -503,22 +512,11 @@ impl Valve {
                 } else {
                     0
                 };
-                out.msgs
-                    .push(self.host_dst_add(no, vid, mac, untagged, dst_idle));
+                flows.push_dst(frames, (no, vid, mac), untagged, dst_idle);
                 if hairpin {
-                    out.msgs.extend(self.hairpin_add(no, vid, mac, untagged));
+                    flows.push_hairpin(frames, no, vid, mac, untagged);
                 }
-                out.msgs.push(self.host_src_add(no, vid, mac, timeout));
-                self.hosts.learn(
-                    vid.0,
-                    mac,
-                    Host {
-                        port: no,
-                        learned: now,
-                        timeout,
-                    },
-                    permanent,
-                );
+                flows.push_src(frames, no, vid, mac, timeout);
                 out.notes.push(Notification::HostLearned {
                     dp_id: self.dp_id.0,
                     vid: vid.0,
@@ -546,19 +544,6 @@ impl Valve {
         }
     }
 
-    /// The eth_src flow's hard timeout: the DP's timeout less a random part of the jitter (so
-    /// hosts do not all expire together), never below the guard time.
-    fn learn_timeout(&mut self) -> u16 {
-        let dp = &self.dp;
-        let (timeout, jitter, guard) = (
-            i64::from(dp.timeout),
-            dp.learn_jitter.max(0),
-            dp.cache_update_guard_time,
-        );
-        let r = i64::try_from(self.rng.below(jitter.unsigned_abs())).unwrap_or(0);
-        u16::try_from((timeout - jitter + r).abs().max(guard)).unwrap_or(u16::MAX)
-    }
-
     fn eth_src_drop(&self, prio: u16, m: Match, hard_timeout: u16) -> Message {
         let table_id = self.installed.layout.id(Table::EthSrc);
         Message::FlowMod(FlowMod {
@@ -569,112 +554,6 @@ impl Valve {
             match_: m,
             ..FlowMod::default()
         })
-    }
-
-    /// A learned source's match: `{in_port, eth_src, vlan}` (canonical order).
-    fn host_src_match(port: u32, vid: Vid, mac: MacAddr) -> Match {
-        Match::new()
-            .with(OxmField::InPort(PortNo(port)))
-            .with(OxmField::EthSrc(mac, None))
-            .with(OxmField::VlanVid(vid_present(vid), None))
-    }
-
-    fn host_src_key(&self, port: u32, vid: Vid, mac: MacAddr) -> FlowKey {
-        FlowKey::new(
-            self.installed.layout.id(Table::EthSrc),
-            priority::HOST_SRC,
-            Self::host_src_match(port, vid, mac),
-        )
-    }
-
-    /// A learned source: `{in_port, eth_src, vlan}` → on to the destination tables.
-    fn host_src_add(&self, port: u32, vid: Vid, mac: MacAddr, hard_timeout: u16) -> Message {
-        let layout = &self.installed.layout;
-        Message::FlowMod(FlowMod {
-            cookie: self.dp.cookie,
-            table_id: layout.id(Table::EthSrc),
-            hard_timeout,
-            priority: priority::HOST_SRC,
-            match_: Self::host_src_match(port, vid, mac),
-            instructions: vec![Instruction::GotoTable(
-                layout.first_of(&[Table::EthDstHairpin, Table::EthDst]),
-            )],
-            ..FlowMod::default()
-        })
-    }
-
-    /// A learned destination's match: `{eth_dst, vlan}`.
-    fn host_dst_match(vid: Vid, mac: MacAddr) -> Match {
-        Match::new()
-            .with(OxmField::EthDst(mac, None))
-            .with(OxmField::VlanVid(vid_present(vid), None))
-    }
-
-    /// The actions that deliver a frame out of `out_port`, popping the tag for an untagged
-    /// port.
-    fn deliver(untagged: bool, out_port: PortNo) -> Vec<Action> {
-        if untagged {
-            vec![Action::PopVlan, Action::output(out_port)]
-        } else {
-            vec![Action::output(out_port)]
-        }
-    }
-
-    /// A learned destination: `{eth_dst, vlan}` → out of the host's port.
-    fn host_dst_add(
-        &self,
-        port: u32,
-        vid: Vid,
-        mac: MacAddr,
-        untagged: bool,
-        idle_timeout: u16,
-    ) -> Message {
-        Message::FlowMod(FlowMod {
-            cookie: self.dp.cookie,
-            table_id: self.installed.layout.id(Table::EthDst),
-            idle_timeout,
-            priority: priority::MATCH,
-            match_: Self::host_dst_match(vid, mac),
-            instructions: vec![Instruction::ApplyActions(Self::deliver(
-                untagged,
-                PortNo(port),
-            ))],
-            ..FlowMod::default()
-        })
-    }
-
-    /// A hairpin host's match: `{in_port, eth_dst, vlan}`.
-    fn hairpin_match(port: u32, vid: Vid, mac: MacAddr) -> Match {
-        Match::new()
-            .with(OxmField::InPort(PortNo(port)))
-            .with(OxmField::EthDst(mac, None))
-            .with(OxmField::VlanVid(vid_present(vid), None))
-    }
-
-    fn hairpin_key(&self, port: u32, vid: Vid, mac: MacAddr) -> Option<FlowKey> {
-        let t = self.installed.layout.get(Table::EthDstHairpin)?;
-        Some(FlowKey::new(
-            t,
-            priority::MATCH,
-            Self::hairpin_match(port, vid, mac),
-        ))
-    }
-
-    /// On a hairpin port: a host talking to another host on the same port gets its frames
-    /// back out of that port.
-    fn hairpin_add(&self, port: u32, vid: Vid, mac: MacAddr, untagged: bool) -> Option<Message> {
-        let table_id = self.installed.layout.get(Table::EthDstHairpin)?;
-        Some(Message::FlowMod(FlowMod {
-            cookie: self.dp.cookie,
-            table_id,
-            priority: priority::MATCH,
-            match_: Self::hairpin_match(port, vid, mac),
-            instructions: vec![Instruction::ApplyActions(Self::deliver(
-                untagged,
-                PortNo::IN_PORT,
-            ))],
-            ..FlowMod::default()
-        }))
     }
 }
 
@@ -711,6 +590,23 @@ pub fn program(have: &Compiled, want: &Compiled) -> Vec<Message> {
     }
     msgs.extend_from_slice(flow_adds);
     msgs
+}
+
+/// The eth_src flow's hard timeout: the DP's timeout less a random part of the jitter (so
+/// hosts do not all expire together), never below the guard time.
+fn learn_timeout(dp: &Dp, rng: &mut Rng) -> u16 {
+    let (timeout, jitter, guard) = (
+        i64::from(dp.timeout),
+        dp.learn_jitter.max(0),
+        dp.cache_update_guard_time,
+    );
+    let r = i64::try_from(rng.below(jitter.unsigned_abs())).unwrap_or(0);
+    u16::try_from((timeout - jitter + r).abs().max(guard)).unwrap_or(u16::MAX)
+}
+
+/// Appends a message the core built; such a message is never too long to send.
+fn push(frames: &mut Encoded, msg: &Message) {
+    let _ = frames.push(msg);
 }
 
 /// A group as a switch describes it, as the ADD that would create it.

@@ -18,6 +18,7 @@
 
 pub mod action;
 mod codec;
+pub mod encoded;
 pub mod error;
 pub mod framing;
 pub mod instruction;
@@ -28,6 +29,7 @@ pub mod port;
 
 pub use action::Action;
 pub use codec::FixedStr;
+pub use encoded::Encoded;
 pub use error::{DecodeError, EncodeError};
 pub use framing::{FrameError, HEADER_LEN, Header, OFP_VERSION, frame_len};
 pub use instruction::Instruction;

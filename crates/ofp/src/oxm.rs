@@ -723,16 +723,22 @@ impl Match {
 
     /// The `in_port` value, if the match has one (without decoding the other fields).
     pub fn in_port(&self) -> Option<PortNo> {
-        let want = OxmKind::InPort.header(false);
-        let mut rest: &[u8] = self.oxm_bytes();
-        while let Some(h) = rest.first_chunk::<4>() {
+        let at = self.value_at(OxmKind::InPort)?;
+        let v = self.oxm.get(at..at + 4)?;
+        Some(PortNo(u32::from_be_bytes([v[0], v[1], v[2], v[3]])))
+    }
+
+    /// Where the value of the first field of this kind starts in [`Match::oxm_bytes`] (just
+    /// after its 4-byte OXM header), for code that writes values into an encoded match.
+    pub fn value_at(&self, kind: OxmKind) -> Option<usize> {
+        let want = u32::from(OFPXMC_OPENFLOW_BASIC) << 16 | u32::from(kind.field()) << 9;
+        let mut at = 0;
+        while let Some(h) = self.oxm.get(at..).and_then(|r| r.first_chunk::<4>()) {
             let header = u32::from_be_bytes(*h);
-            let len = 4 + (header & 0xff) as usize;
-            if header == want {
-                let v = rest.get(4..8)?;
-                return Some(PortNo(u32::from_be_bytes([v[0], v[1], v[2], v[3]])));
+            if header & 0xffff_fe00 == want {
+                return Some(at + 4);
             }
-            rest = rest.get(len..)?;
+            at += 4 + (header & 0xff) as usize;
         }
         None
     }

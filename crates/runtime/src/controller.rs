@@ -25,7 +25,7 @@ use std::time::Instant as StdInstant;
 
 use sluice_config::Config;
 use sluice_core::{Controller, Datapath, DisconnectReason, Event, Instant, Notification, Output};
-use sluice_ofp::Message;
+use sluice_ofp::{Encoded, Message};
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, oneshot};
 use tracing::{debug, info, warn};
@@ -44,7 +44,7 @@ enum Request {
     /// Send messages to a switch, then a barrier; answer when the barrier is answered.
     Send {
         dp_id: u64,
-        msgs: Vec<Message>,
+        msgs: Encoded,
         done: oneshot::Sender<Result<(), SendError>>,
     },
     /// A snapshot of the connected datapaths.
@@ -65,6 +65,9 @@ pub enum SendError {
     /// The server has stopped.
     #[error("the controller has stopped")]
     Stopped,
+    /// A message could not be encoded (over 64 KiB); nothing was sent.
+    #[error("cannot send: {0}")]
+    Unsendable(String),
 }
 
 /// A handle for talking to a running [`Server`] from other tasks (tools and tests).
@@ -80,6 +83,13 @@ impl ServerHandle {
     /// # Errors
     /// [`SendError`] if the switch is not connected or goes away first.
     pub async fn send(&self, dp_id: u64, msgs: Vec<Message>) -> Result<(), SendError> {
+        let mut encoded = Encoded::new();
+        for m in &msgs {
+            encoded
+                .push(m)
+                .map_err(|e| SendError::Unsendable(e.to_string()))?;
+        }
+        let msgs = encoded;
         let (done, rx) = oneshot::channel();
         self.tx
             .send(Request::Send { dp_id, msgs, done })
@@ -396,7 +406,9 @@ impl Task {
                     }
                     Output::Notify(n) => {
                         match &n {
-                            Notification::SwitchError { .. } | Notification::DpUnknown { .. } => {
+                            Notification::SwitchError { .. }
+                            | Notification::DpUnknown { .. }
+                            | Notification::Unsendable { .. } => {
                                 warn!("{n}")
                             }
                             // Per-host events are many; they go to the event stream, and to

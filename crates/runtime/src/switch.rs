@@ -20,8 +20,10 @@ use sluice_ofp::msg::multipart::{
     MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody,
 };
 use sluice_ofp::msg::switch::{ConfigFlags, SwitchConfig, SwitchFeatures};
+use sluice_ofp::msg::type_expects_reply;
 use sluice_ofp::{
-    ErrorMsg, FrameError, Message, OFP_VERSION, OfError, Port, action::OFPCML_NO_BUFFER, frame_len,
+    Encoded, ErrorMsg, FrameError, Message, OFP_VERSION, OfError, Port, action::OFPCML_NO_BUFFER,
+    frame_len,
 };
 use tokio::io::Interest;
 use tokio::net::TcpStream;
@@ -38,10 +40,7 @@ pub(crate) type ConnId = u64;
 #[derive(Debug)]
 pub(crate) enum Command {
     /// Send these messages, then a barrier if a token is given.
-    Send {
-        msgs: Vec<Message>,
-        barrier: Option<u64>,
-    },
+    Send { msgs: Encoded, barrier: Option<u64> },
 }
 
 /// The controller's handle on a connection.
@@ -95,6 +94,19 @@ const RECENT: usize = 32;
 /// the others on the same thread.
 const MAX_READ_BATCH: usize = 1 << 20;
 
+/// Keeps a copy of a sent message (its xid is stamped in later, so `frame`'s own may be 0),
+/// reusing the oldest copy's buffer once `RECENT` are kept: no allocation per message.
+fn remember(recent: &mut VecDeque<(u32, Vec<u8>)>, xid: u32, frame: &[u8]) {
+    let mut buf = if recent.len() == RECENT {
+        recent.pop_front().map(|(_, b)| b).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    buf.clear();
+    buf.extend_from_slice(frame);
+    recent.push_back((xid, buf));
+}
+
 /// Why the connection must close.
 type Close = DisconnectReason;
 
@@ -108,7 +120,8 @@ struct Conn {
     wpos: usize,
     next_xid: u32,
     pending: BTreeMap<u32, Pending>,
-    recent: VecDeque<(u32, Message)>,
+    /// The last messages sent, by xid, to name the request a switch's error refers to.
+    recent: VecDeque<(u32, Vec<u8>)>,
     last_rx: Instant,
     echo_sent: Option<Instant>,
     opts: Options,
@@ -139,6 +152,7 @@ impl Conn {
 
     /// Encodes a message with a fresh xid; tracks it if the switch will reply.
     fn queue(&mut self, msg: Message, pending: Option<Pending>) -> u32 {
+        let start = self.wbuf.len();
         let xid = self.xid();
         if let Err(e) = msg.encode(xid, &mut self.wbuf) {
             // A message the core built too large to send is a bug; drop it and say so.
@@ -151,11 +165,33 @@ impl Conn {
             }
             self.pending.insert(xid, p);
         }
-        if self.recent.len() == RECENT {
-            self.recent.pop_front();
-        }
-        self.recent.push_back((xid, msg));
+        let Conn { wbuf, recent, .. } = self;
+        remember(recent, xid, &wbuf[start..]);
         xid
+    }
+
+    /// Appends messages the controller encoded, giving each a fresh xid, and tracks those the
+    /// switch will reply to. One copy of the whole batch, then a pass to stamp the xids.
+    fn queue_encoded(&mut self, msgs: &Encoded) {
+        let Conn {
+            wbuf,
+            next_xid,
+            pending,
+            recent,
+            ..
+        } = self;
+        msgs.write_stamped(wbuf, |frame| {
+            let xid = *next_xid;
+            *next_xid = next_xid.wrapping_add(1).max(1);
+            if frame.get(1).copied().is_some_and(type_expects_reply) {
+                if pending.len() >= MAX_PENDING {
+                    pending.pop_first();
+                }
+                pending.insert(xid, Pending::Other);
+            }
+            remember(recent, xid, frame);
+            xid
+        });
     }
 
     /// Encodes a reply with the request's xid.
@@ -335,6 +371,7 @@ impl Conn {
                     .recent
                     .iter()
                     .find(|(x, _)| *x == xid)
+                    .and_then(|(_, frame)| Message::decode_slice(frame).ok())
                     .map(|(_, m)| m.to_string());
                 out.push(Event::SwitchError {
                     dp_id,
@@ -643,9 +680,7 @@ impl Conn {
     fn command(&mut self, cmd: Command) {
         match cmd {
             Command::Send { msgs, barrier } => {
-                for m in msgs {
-                    self.queue(m, None);
-                }
+                self.queue_encoded(&msgs);
                 if let Some(token) = barrier {
                     self.queue(Message::BarrierRequest, Some(Pending::Barrier(Some(token))));
                 }

@@ -96,6 +96,11 @@ impl TestNet {
                         barrier,
                     } => {
                         assert_eq!(dp_id, self.dp_id);
+                        // What the switch gets is what the core encoded: decode it.
+                        let msgs: Vec<Message> = msgs
+                            .messages()
+                            .map(|m| m.expect("the core's messages decode"))
+                            .collect();
                         let mut replies = Vec::new();
                         for m in &msgs {
                             let r = self

@@ -169,6 +169,12 @@ pub fn type_name(t: u8) -> Option<&'static str> {
     TYPE_NAMES.get(usize::from(t)).copied()
 }
 
+/// Whether a message of type `t` is a request the switch answers (echo, features, config,
+/// multipart, barrier, queue config, role and async requests).
+pub fn type_expects_reply(t: u8) -> bool {
+    matches!(t, 2 | 5 | 7 | 18 | 20 | 22 | 24 | 26)
+}
+
 impl Message {
     /// The message type number (`ofp_type`).
     pub fn msg_type(&self) -> u8 {
@@ -391,17 +397,7 @@ impl Message {
     /// track its xid): echo, features, get-config, multipart, barrier, queue config, role and
     /// get-async requests.
     pub fn expects_reply(&self) -> bool {
-        matches!(
-            self,
-            Message::EchoRequest(_)
-                | Message::FeaturesRequest
-                | Message::GetConfigRequest
-                | Message::MultipartRequest(_)
-                | Message::BarrierRequest
-                | Message::QueueGetConfigRequest(_)
-                | Message::RoleRequest(_)
-                | Message::GetAsyncRequest
-        )
+        type_expects_reply(self.msg_type())
     }
 }
 
