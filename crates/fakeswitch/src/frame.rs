@@ -209,6 +209,19 @@ impl Packet {
     /// extraction, it reads the headers the frame has room for and leaves the other fields
     /// zero; whatever follows the last header it understands becomes the payload.
     pub fn from_frame(in_port: impl Into<PortNo>, frame: &[u8]) -> Packet {
+        Packet::from_frame_with_vlan_limit(in_port, frame, usize::MAX)
+    }
+
+    /// Reads a frame as a switch that parses at most `vlan_limit` VLAN tags does (Open
+    /// vSwitch's `other_config:vlan-limit`, 1 by default): the tag after the last one read
+    /// is not a tag but the ethertype (its TPID), and everything from its TCI on is payload,
+    /// so no field behind it (IP, ARP...) can be matched. [`Packet::to_frame`] gives the same
+    /// bytes back.
+    pub fn from_frame_with_vlan_limit(
+        in_port: impl Into<PortNo>,
+        frame: &[u8],
+        vlan_limit: usize,
+    ) -> Packet {
         let mut p = Packet::new(in_port);
         let mut r = Cursor { b: frame };
         let (Some(dst), Some(src)) = (r.mac(), r.mac()) else {
@@ -219,7 +232,7 @@ impl Packet {
         let Some(mut eth_type) = r.u16() else {
             return p;
         };
-        while matches!(eth_type, ETH_TYPE_VLAN | ETH_TYPE_QINQ) {
+        while matches!(eth_type, ETH_TYPE_VLAN | ETH_TYPE_QINQ) && p.vlans.len() < vlan_limit {
             let Some(tci) = r.u16() else {
                 p.eth_type = eth_type;
                 return p;

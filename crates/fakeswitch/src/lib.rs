@@ -25,7 +25,7 @@
 //!
 //! Where the specification leaves a choice, the fake does what **Open vSwitch 3.1** does, and
 //! the integration test `tests/ovs_agree.rs` checks it against a real userspace OVS bridge:
-//! 33 packet and packet-out traces, 80 error cases and a sequence of flow table changes. The
+//! 34 packet and packet-out traces, 80 error cases and a sequence of flow table changes. The
 //! choices are listed on the functions and modules that make them; the main ones:
 //!
 //! - the action set is executed when the pipeline ends, even after a table miss in a later
@@ -57,15 +57,16 @@
 //! Not modelled: MPLS, PBB and TTL-copy actions (noted in [`Trace::unmodelled`], the packet
 //! goes on unchanged), meter bands (meters count but never drop), queues, buffers
 //! (`OFPBRC_BUFFER_UNKNOWN`, as OVS with `n_buffers` 0), table features (a query gets
-//! plain tables; setting them is `OFPTFFC_EPERM`), OVS's hidden table 254, and OVS's
-//! `vlan-limit` of 1 (the fake reads every VLAN tag of an incoming frame, OVS only the
-//! outer one).
+//! plain tables; setting them is `OFPTFFC_EPERM`), and OVS's hidden table 254. The fake
+//! reads every VLAN tag of an incoming frame, as the specification says; OVS reads only
+//! the outer one (its `vlan-limit` of 1), which [`FakeSwitch::with_vlan_limit`] models.
 //!
 //! # For tests
 //!
 //! - Build: [`FakeSwitch::new`], [`FakeSwitch::with_ports`], [`FakeSwitch::with_tables`],
-//!   [`FakeSwitch::with_strictness`]; ports change with [`FakeSwitch::add_port`],
-//!   [`FakeSwitch::remove_port`], [`FakeSwitch::set_link`] (each returns the PORT_STATUS).
+//!   [`FakeSwitch::with_strictness`], [`FakeSwitch::with_vlan_limit`]; ports change with
+//!   [`FakeSwitch::add_port`], [`FakeSwitch::remove_port`], [`FakeSwitch::set_link`] (each
+//!   returns the PORT_STATUS).
 //! - Drive: [`FakeSwitch::apply`] (one message), [`FakeSwitch::apply_all`] (a batch, going
 //!   on after errors like a switch), [`FakeSwitch::expire`] (timeouts at `now`),
 //!   [`FakeSwitch::take_packet_outs`] (what PACKET_OUTs sent).
@@ -157,6 +158,8 @@ pub struct FakeSwitch {
     datapath_id: u64,
     n_tables: u8,
     strictness: Strictness,
+    /// How many VLAN tags of an incoming packet the pipeline sees (`None`: all of them).
+    vlan_limit: Option<usize>,
     tables: Vec<FlowTable>,
     groups: BTreeMap<u32, Group>,
     meters: BTreeMap<u32, Meter>,
@@ -202,6 +205,7 @@ impl FakeSwitch {
             datapath_id,
             n_tables: OVS_N_TABLES,
             strictness: Strictness::default(),
+            vlan_limit: None,
             tables: vec![FlowTable::default(); usize::from(OVS_N_TABLES)],
             groups: BTreeMap::new(),
             meters: BTreeMap::new(),
@@ -251,6 +255,27 @@ impl FakeSwitch {
     /// The number of tables.
     pub fn n_tables(&self) -> u8 {
         self.n_tables
+    }
+
+    /// The same switch parsing at most `limit` VLAN tags of an incoming packet, as Open
+    /// vSwitch does (`other_config:vlan-limit`, default 1; OVS parses two at most). By
+    /// default the fake parses every tag, as OpenFlow 1.3 defines `eth_type` ("ethernet type
+    /// of the OpenFlow packet payload, after VLAN tags").
+    ///
+    /// With a limit, a packet with more tags enters the pipeline as that switch sees it: the
+    /// first `limit` tags, then an `eth_type` that is the next tag's TPID, and no IP, ARP or
+    /// other fields behind it ([`Packet::from_frame_with_vlan_limit`]). A `pop_vlan` then
+    /// leaves the packet untagged as far as later matches go, although the hidden tag is
+    /// still in the frame. The packets a trace reports (outputs, packet-ins) are the frames
+    /// that leave, read again with every tag.
+    pub fn with_vlan_limit(mut self, limit: usize) -> Self {
+        self.vlan_limit = Some(limit);
+        self
+    }
+
+    /// The VLAN tag parsing limit, if any (see [`FakeSwitch::with_vlan_limit`]).
+    pub fn vlan_limit(&self) -> Option<usize> {
+        self.vlan_limit
     }
 
     /// The strictness in force.

@@ -802,7 +802,32 @@ impl FakeSwitch {
             ex.note(format!("port {}: OFPPC_NO_RECV, dropped", p.in_port));
             return (ex.trace, ex.hits);
         }
-        start(&mut ex, p.clone());
+        match self.vlan_limit.filter(|limit| p.vlans.len() > *limit) {
+            None => start(&mut ex, p.clone()),
+            Some(limit) => {
+                // The pipeline sees the frame as a parser with the limit reads it; what
+                // leaves is a frame again, read with every tag.
+                let mut seen = Packet::from_frame_with_vlan_limit(p.in_port, &p.to_frame(), limit);
+                seen.metadata = p.metadata;
+                seen.tunnel_id = p.tunnel_id;
+                ex.note(format!("vlan-limit {limit}: the pipeline sees {seen}"));
+                start(&mut ex, seen);
+                let reread = |q: &mut Packet| {
+                    let mut full = Packet::from_frame(q.in_port, &q.to_frame());
+                    full.metadata = q.metadata;
+                    full.tunnel_id = q.tunnel_id;
+                    *q = full;
+                };
+                ex.trace
+                    .outputs
+                    .iter_mut()
+                    .for_each(|o| reread(&mut o.packet));
+                ex.trace
+                    .packet_ins
+                    .iter_mut()
+                    .for_each(|c| reread(&mut c.packet));
+            }
+        }
         if ex.exhausted {
             ex.trace.outputs.clear();
             ex.trace.packet_ins.clear();

@@ -5,9 +5,10 @@
 //!
 //! - `traces_agree`: a FAUCET-like four-table pipeline (VLAN, source learning with a meter,
 //!   destination, flood; untagged and tagged ports, a route, QinQ, groups of all and
-//!   fast-failover types, the action set) and 27 packets: where each leaves and with which
-//!   headers (VLAN stack, addresses, TTL), and its packet-ins, against what
-//!   `ovs-appctl ofproto/trace` says (its "Datapath actions:" line, played on the packet);
+//!   fast-failover types, the action set) and 28 packets (one double-tagged, which the fake
+//!   parses as OVS does, one tag deep): where each leaves and with which headers (VLAN
+//!   stack, addresses, TTL), and its packet-ins, against what `ovs-appctl ofproto/trace`
+//!   says (its "Datapath actions:" line, played on the packet);
 //!   a fast-failover group before and after a link goes down; and 6 PACKET_OUTs against
 //!   `ofproto/trace-packet-out`;
 //! - `errors_agree`: 80 malformed, inconsistent or surprising flow, group, meter and
@@ -31,87 +32,18 @@ mod scenario;
 use std::time::Duration;
 
 use bytes::Bytes;
-use common::{OvsSwitch, OvsTrace};
-use sluice_fakeswitch::{FakeSwitch, Packet, Trace};
+use common::{OvsSwitch, compare, flow_lines};
+use sluice_fakeswitch::{FakeSwitch, Packet};
 use sluice_ofp::msg::flow::{FlowMod, FlowModCommand, OFPG_ALL, OFPTT_ALL};
 use sluice_ofp::msg::group::{Bucket, GroupMod, GroupModCommand, GroupType};
 use sluice_ofp::msg::meter::{MeterFlags, MeterMod, MeterModCommand, OFPM_ALL};
-use sluice_ofp::msg::multipart::{FlowStatsRequest, MultipartReplyBody, MultipartRequestBody};
+use sluice_ofp::msg::multipart::{FlowStatsRequest, MultipartRequestBody};
 use sluice_ofp::msg::packet::PacketOut;
 use sluice_ofp::msg::role::AsyncConfig;
 use sluice_ofp::{Action, Instruction, Message, OfError, OxmField, PortNo};
 
 use cases::error_cases;
 use scenario::*;
-
-/// What a packet looks like for the comparison.
-fn headers(p: &Packet) -> String {
-    let tags: Vec<String> = p
-        .vlans
-        .iter()
-        .map(|t| format!("{:#06x}:{}:{}", t.tpid, t.vid, t.pcp))
-        .collect();
-    format!(
-        "vlans=[{}] src={} dst={} ttl={} ip={}->{}",
-        tags.join(" "),
-        p.eth_src,
-        p.eth_dst,
-        p.ip_ttl,
-        p.ipv4_src,
-        p.ipv4_dst
-    )
-}
-
-fn fake_result(t: &Trace) -> Vec<String> {
-    let mut v: Vec<String> = t
-        .outputs
-        .iter()
-        .map(|o| format!("output {}: {}", o.port, headers(&o.packet)))
-        .collect();
-    v.extend(
-        t.packet_ins
-            .iter()
-            .map(|c| format!("packet-in {}: {}", c.reason, headers(&c.packet))),
-    );
-    v
-}
-
-fn ovs_result(t: &OvsTrace) -> Vec<String> {
-    let mut v: Vec<String> = t
-        .outputs
-        .iter()
-        .map(|(port, p)| format!("output {port}: {}", headers(p)))
-        .collect();
-    v.extend(
-        t.packet_ins
-            .iter()
-            .map(|(r, p)| format!("packet-in {r}: {}", headers(p))),
-    );
-    v
-}
-
-/// Compares what happened to one packet; returns a line for the report, and the details if
-/// they differ.
-fn compare(name: &str, p: &Packet, f: &Trace, o: &OvsTrace) -> (String, Option<String>) {
-    // The order of outputs to different ports cannot be seen from outside (and OVS floods in
-    // hash order): compare them as sets.
-    let (mut fr, mut or) = (fake_result(f), ovs_result(o));
-    fr.sort();
-    or.sort();
-    let line = format!("{name:<52} {}", f.summary());
-    if fr == or {
-        (format!("{line}  agree"), None)
-    } else {
-        let detail = format!(
-            "== {name}: {p}\nfake:\n  {}\nOVS (Datapath actions: {}):\n  {}\nfake trace:\n{f}\nOVS trace:\n{}",
-            fr.join("\n  "),
-            o.datapath_actions,
-            or.join("\n  "),
-            o.text
-        );
-        (format!("{line}  DISAGREE"), Some(detail))
-    }
-}
 
 #[test]
 fn traces_agree() {
@@ -272,36 +204,6 @@ fn errors_agree() {
         cases.len(),
         differences.join("\n")
     );
-}
-
-/// The flows of a switch as comparable lines: table, priority, cookie, match fields (sorted)
-/// and instructions (sorted by type, as a switch keeps them).
-fn flow_lines(body: MultipartReplyBody) -> Vec<String> {
-    let MultipartReplyBody::Flow(stats) = body else {
-        panic!("not flow stats: {body:?}")
-    };
-    let mut lines: Vec<String> = stats
-        .iter()
-        .map(|s| {
-            let mut fields: Vec<String> = s.match_.iter().map(|f| f.to_string()).collect();
-            fields.sort();
-            let mut ins = s.instructions.clone();
-            ins.sort_by_key(|i| i.instruction_type());
-            let ins: Vec<String> = ins.iter().map(|i| i.to_string()).collect();
-            format!(
-                "table={} priority={} cookie={:#x} idle={} hard={} {} actions={}",
-                s.table_id,
-                s.priority,
-                s.cookie,
-                s.idle_timeout,
-                s.hard_timeout,
-                fields.join(","),
-                ins.join(",")
-            )
-        })
-        .collect();
-    lines.sort();
-    lines
 }
 
 #[test]

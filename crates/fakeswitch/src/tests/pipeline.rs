@@ -400,3 +400,89 @@ fn receive_counts_trace_does_not() {
     let e = sw.flows().next().unwrap();
     assert_eq!((e.packet_count, e.byte_count, e.last_used), (1, 60, t(3)));
 }
+
+// Open vSwitch's `vlan-limit` (1 by default): the pipeline sees only the outer tag of a
+// double-tagged frame, and the inner tag's TPID as its ethertype; a pop leaves it untagged
+// for later matches while the inner tag stays in the frame that leaves.
+#[test]
+fn vlan_limit_hides_inner_tags_from_the_pipeline() {
+    let pipeline = |sw: &mut FakeSwitch| {
+        // Table 0: IPv4 to port 2; other frames on VLAN 100 lose the tag, then table 1.
+        ok(
+            sw,
+            add(0, 9, [OxmField::EthType(0x0800)], vec![apply(vec![out(2)])]),
+        );
+        ok(
+            sw,
+            add(
+                0,
+                5,
+                [vid(100)],
+                vec![apply(vec![Action::PopVlan]), Instruction::GotoTable(1)],
+            ),
+        );
+        // Table 1: still tagged (VLAN 200) to port 3, untagged to port 4.
+        ok(sw, add(1, 5, [vid(200)], vec![apply(vec![out(3)])]));
+        ok(
+            sw,
+            add(
+                1,
+                5,
+                [OxmField::VlanVid(sluice_ofp::oxm::OFPVID_NONE, None)],
+                vec![apply(vec![out(4)])],
+            ),
+        );
+    };
+    let qinq = l2(1, 1, 2)
+        .vlan(100)
+        .vlan(200)
+        .ipv4([10, 0, 0, 1].into(), [10, 0, 0, 2].into())
+        .udp(1, 2);
+
+    // Every tag parsed (the specification): an IPv4 packet.
+    let mut spec = switch();
+    pipeline(&mut spec);
+    assert_eq!(spec.vlan_limit(), None);
+    assert_eq!(spec.trace(&qinq).ports(), vec![PortNo(2)]);
+
+    // One tag parsed (OVS): not IPv4 (its ethertype is 0x8100); after the pop, untagged.
+    let mut ovs = switch().with_vlan_limit(1);
+    pipeline(&mut ovs);
+    let tr = ovs.trace(&qinq);
+    assert_eq!(tr.ports(), vec![PortNo(4)]);
+    // What leaves is the frame with the inner tag still in it, read back in full.
+    let mut left = qinq.clone();
+    left.vlans.remove(0);
+    assert_eq!(tr.outputs[0].packet, left);
+    // The trace says what the pipeline saw.
+    assert!(
+        tr.steps
+            .iter()
+            .any(|s| matches!(s, Step::Note(n) if n.contains("vlan-limit 1"))),
+        "{tr}"
+    );
+    // Frames within the limit are untouched.
+    let single = l2(1, 1, 2)
+        .vlan(100)
+        .ipv4([10, 0, 0, 1].into(), [10, 0, 0, 2].into());
+    assert_eq!(ovs.trace(&single).ports(), vec![PortNo(2)]);
+}
+
+// The parser with a limit: the next tag becomes the ethertype and the rest payload, and
+// the same bytes come back out.
+#[test]
+fn frames_read_with_a_vlan_limit_round_trip() {
+    let qinq = l2(1, 1, 2)
+        .tag(VlanTag::dot1ad(300))
+        .vlan(100)
+        .ipv4([10, 0, 0, 1].into(), [10, 0, 0, 2].into())
+        .tcp(1, 2);
+    let frame = qinq.to_frame();
+    let seen = Packet::from_frame_with_vlan_limit(1, &frame, 1);
+    assert_eq!(seen.vlans, vec![VlanTag::dot1ad(300)]);
+    assert_eq!(seen.eth_type, 0x8100);
+    assert_eq!(seen.field(sluice_ofp::OxmKind::Ipv4Src), None);
+    assert_eq!(seen.to_frame(), frame);
+    assert_eq!(Packet::from_frame_with_vlan_limit(1, &frame, 2), qinq);
+    assert_eq!(Packet::from_frame(1, &frame), qinq);
+}

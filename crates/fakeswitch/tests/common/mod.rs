@@ -15,11 +15,13 @@ use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use sluice_fakeswitch::{Packet, VlanTag};
+use sluice_fakeswitch::{Packet, Trace, VlanTag};
 use sluice_lab::{Bridge, Prefix, Veth};
 use sluice_ofp::msg::error::ErrorMsg;
 use sluice_ofp::msg::hello::Hello;
-use sluice_ofp::msg::multipart::{MultipartReply, MultipartRequest, MultipartRequestBody};
+use sluice_ofp::msg::multipart::{
+    MultipartReply, MultipartReplyBody, MultipartRequest, MultipartRequestBody,
+};
 use sluice_ofp::msg::packet::PacketInReason;
 use sluice_ofp::{Header, Message, PortNo};
 use sluice_wire::MacAddr;
@@ -466,4 +468,105 @@ fn accept(listener: &TcpListener, bridge: &Bridge) -> TcpStream {
             ),
         }
     }
+}
+
+// ===== comparing the fake with OVS =====
+
+/// What a packet looks like for the comparison.
+pub fn headers(p: &Packet) -> String {
+    let tags: Vec<String> = p
+        .vlans
+        .iter()
+        .map(|t| format!("{:#06x}:{}:{}", t.tpid, t.vid, t.pcp))
+        .collect();
+    format!(
+        "vlans=[{}] src={} dst={} ttl={} ip={}->{}",
+        tags.join(" "),
+        p.eth_src,
+        p.eth_dst,
+        p.ip_ttl,
+        p.ipv4_src,
+        p.ipv4_dst
+    )
+}
+
+pub fn fake_result(t: &Trace) -> Vec<String> {
+    let mut v: Vec<String> = t
+        .outputs
+        .iter()
+        .map(|o| format!("output {}: {}", o.port, headers(&o.packet)))
+        .collect();
+    v.extend(
+        t.packet_ins
+            .iter()
+            .map(|c| format!("packet-in {}: {}", c.reason, headers(&c.packet))),
+    );
+    v
+}
+
+pub fn ovs_result(t: &OvsTrace) -> Vec<String> {
+    let mut v: Vec<String> = t
+        .outputs
+        .iter()
+        .map(|(port, p)| format!("output {port}: {}", headers(p)))
+        .collect();
+    v.extend(
+        t.packet_ins
+            .iter()
+            .map(|(r, p)| format!("packet-in {r}: {}", headers(p))),
+    );
+    v
+}
+
+/// Compares what happened to one packet; returns a line for the report, and the details if
+/// they differ.
+pub fn compare(name: &str, p: &Packet, f: &Trace, o: &OvsTrace) -> (String, Option<String>) {
+    // The order of outputs to different ports cannot be seen from outside (and OVS floods in
+    // hash order): compare them as sets.
+    let (mut fr, mut or) = (fake_result(f), ovs_result(o));
+    fr.sort();
+    or.sort();
+    let line = format!("{name:<52} {}", f.summary());
+    if fr == or {
+        (format!("{line}  agree"), None)
+    } else {
+        let detail = format!(
+            "== {name}: {p}\nfake:\n  {}\nOVS (Datapath actions: {}):\n  {}\nfake trace:\n{f}\nOVS trace:\n{}",
+            fr.join("\n  "),
+            o.datapath_actions,
+            or.join("\n  "),
+            o.text
+        );
+        (format!("{line}  DISAGREE"), Some(detail))
+    }
+}
+
+/// The flows of a switch as comparable lines: table, priority, cookie, match fields (sorted)
+/// and instructions (sorted by type, as a switch keeps them).
+pub fn flow_lines(body: MultipartReplyBody) -> Vec<String> {
+    let MultipartReplyBody::Flow(stats) = body else {
+        panic!("not flow stats: {body:?}")
+    };
+    let mut lines: Vec<String> = stats
+        .iter()
+        .map(|s| {
+            let mut fields: Vec<String> = s.match_.iter().map(|f| f.to_string()).collect();
+            fields.sort();
+            let mut ins = s.instructions.clone();
+            ins.sort_by_key(|i| i.instruction_type());
+            let ins: Vec<String> = ins.iter().map(|i| i.to_string()).collect();
+            format!(
+                "table={} priority={} cookie={:#x} idle={} hard={} {} actions={}",
+                s.table_id,
+                s.priority,
+                s.cookie,
+                s.idle_timeout,
+                s.hard_timeout,
+                fields.join(","),
+                ins.join(",")
+            )
+        })
+        .collect();
+    lines.sort();
+    lines
 }

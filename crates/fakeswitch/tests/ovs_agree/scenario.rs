@@ -22,11 +22,13 @@ pub const ROUTER: MacAddr = MacAddr([0x0e, 0, 0, 0, 0, 0xfe]);
 pub const BCAST: MacAddr = MacAddr::BROADCAST;
 
 /// The fake counterpart of the bridge: ports 1 to 4, and the bridge's own LOCAL port, which
-/// OVS creates administratively down (ALL and FLOOD still send to it).
+/// OVS creates administratively down (ALL and FLOOD still send to it); like the bridge, it
+/// parses one VLAN tag (OVS's default `vlan-limit`).
 pub fn fake() -> FakeSwitch {
     let mut sw = FakeSwitch::new(0x5adc_0000_0000_0001)
         .with_ports(1..=4)
-        .with_strictness(Strictness::Ovs);
+        .with_strictness(Strictness::Ovs)
+        .with_vlan_limit(1);
     let mut local = FakeSwitch::default_port(PortNo::LOCAL.0);
     local.config = PortConfig::PORT_DOWN;
     local.state = PortState::LINK_DOWN;
@@ -410,6 +412,16 @@ pub fn packets() -> Vec<(&'static str, Packet)> {
         (
             "priority-tagged H1 to H3 on port 3",
             ip(H1, H3, 3).vlan_pcp(100, 6),
+        ),
+        // OVS parses one tag (vlan-limit 1): behind two, no IPv4 to route.
+        (
+            "double-tagged 100/200 to the router from port 3",
+            Packet::new(3)
+                .eth(H3, ROUTER)
+                .vlan(100)
+                .vlan(200)
+                .ipv4([10, 0, 0, 3].into(), [10, 0, 200, 4].into())
+                .udp(40000, 53),
         ),
     ]
 }
