@@ -427,6 +427,11 @@ pub struct Port {
     /// `output_only` (default false; forced true on mirror destinations that are not
     /// coprocessor ports, and on ACL mirror targets).
     pub output_only: bool,
+    /// Whether `output_only: true` is written in the configuration (FAUCET installs its
+    /// explicit input drop only then; a port that is output-only only as a mirror target
+    /// drops its input by having no VLAN).
+    #[serde(skip)]
+    pub output_only_configured: bool,
     /// `lldp_beacon` (stack ports always beacon).
     pub lldp_beacon: PortLldpBeacon,
     /// `opstatus_reconf` (default true).

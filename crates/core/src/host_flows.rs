@@ -8,21 +8,28 @@
 //!  eth_dst_hairpin: {in_port=P, eth_dst=M, vlan_vid=V} -> [pop_vlan,] output:IN_PORT
 //! ```
 //!
+//! A destination on a mirrored port also outputs to the port's mirrors (after the tag is
+//! popped: the copy is what the host sees); with the egress pipeline, a destination flow
+//! writes the port and VLAN into the metadata and goes to the egress tables instead of
+//! outputting (see [`crate::pipeline::egress`]).
+//!
 //! Learning is the controller's hottest path, so each of these is encoded once per DP with
 //! placeholder values (through the same typed encoder as every other message) and, per
 //! packet-in, copied and filled in at fixed places: a copy of about a hundred bytes and a few
 //! stores instead of building, moving and encoding a typed message. The typed builders stay
 //! the reference: the tests check that a filled-in template is byte for byte what the typed
-//! encoder makes.
+//! encoder makes. Destinations on mirrored ports and destinations through the egress pipeline
+//! are rarer, and are sent from the typed builders.
 
-use sluice_config::Vid;
+use sluice_config::{Dp, Vid};
 use sluice_ofp::msg::flow::FlowMod;
 use sluice_ofp::oxm::{OxmField, OxmKind};
 use sluice_ofp::{Action, Encoded, Instruction, Match, Message, PortNo};
 use sluice_wire::MacAddr;
 
+use crate::fxhash::FxHashMap;
 use crate::pipeline::compile::vid_present;
-use crate::pipeline::{FlowKey, Layout, Table, priority};
+use crate::pipeline::{FlowKey, Layout, Table, egress, priority};
 
 /// Where `ofp_flow_mod`'s fields sit in the encoded message (OpenFlow 1.3.5 §7.3.4.1).
 const IDLE_TIMEOUT_AT: usize = 26;
@@ -104,6 +111,10 @@ pub struct HostFlows {
     /// Destination flows for a tagged and an untagged host.
     dst: [Template; 2],
     hairpin_dst: Option<[Template; 2]>,
+    /// The mirror destinations of mirrored ports, by port.
+    mirrors: FxHashMap<u32, Vec<PortNo>>,
+    /// The layout, when destinations go through the egress pipeline.
+    egress: Option<Layout>,
 }
 
 impl HostFlows {
@@ -121,6 +132,8 @@ impl HostFlows {
                 Template::new(FlowMod::default(), false, false),
             ],
             hairpin_dst: None,
+            mirrors: FxHashMap::default(),
+            egress: None,
         };
         let (p, v, m) = (1, Vid(1), MacAddr::ZERO);
         h.src = Template::new(h.src_flow(p, v, m, 0), false, false);
@@ -132,6 +145,29 @@ impl HostFlows {
             })
         });
         h
+    }
+
+    /// The learned-host flows of `dp`, whose table layout is `layout`: with its ports'
+    /// mirrors and, when it has one, its egress pipeline.
+    pub fn for_dp(dp: &Dp, layout: &Layout) -> HostFlows {
+        let mut h = HostFlows::new(layout, dp.cookie);
+        h.mirrors = dp
+            .ports
+            .values()
+            .filter(|p| !p.mirror_destinations.is_empty())
+            .map(|p| {
+                let to = p.mirror_destinations.iter().map(|d| PortNo(d.0)).collect();
+                (p.number.0, to)
+            })
+            .collect();
+        h.egress = layout.get(Table::Egress).map(|_| layout.clone());
+        h
+    }
+
+    /// Whether a destination on `port` is sent from the typed builder (its flow is not the
+    /// template's shape).
+    fn typed_only(&self, port: u32) -> bool {
+        self.egress.is_some() || self.mirrors.contains_key(&port)
     }
 
     /// A learned source's match: `{in_port, eth_src, vlan}` (canonical order).
@@ -157,14 +193,19 @@ impl HostFlows {
             .with(OxmField::VlanVid(vid_present(vid), None))
     }
 
-    /// The actions that deliver a frame out of `out_port`, popping the tag for an untagged
-    /// port.
-    fn deliver(untagged: bool, out_port: PortNo) -> Vec<Action> {
+    /// The actions that deliver a frame for `port` out of `out_port` (the port, or IN_PORT
+    /// to hairpin), popping the tag for an untagged port, with the port's mirror outputs
+    /// just before.
+    fn deliver(&self, port: u32, untagged: bool, out_port: PortNo) -> Vec<Action> {
+        let mut actions = Vec::with_capacity(3);
         if untagged {
-            vec![Action::PopVlan, Action::output(out_port)]
-        } else {
-            vec![Action::output(out_port)]
+            actions.push(Action::PopVlan);
         }
+        if let Some(m) = self.mirrors.get(&port) {
+            actions.extend(m.iter().map(|d| Action::output(*d)));
+        }
+        actions.push(Action::output(out_port));
+        actions
     }
 
     /// A learned source: `{in_port, eth_src, vlan}` → on to the destination tables.
@@ -195,10 +236,14 @@ impl HostFlows {
             idle_timeout,
             priority: priority::MATCH,
             match_: Self::dst_match(vid, mac),
-            instructions: vec![Instruction::ApplyActions(Self::deliver(
-                untagged,
-                PortNo(port),
-            ))],
+            instructions: match &self.egress {
+                Some(layout) => egress::to_egress(layout, port, vid).unwrap_or_default(),
+                None => vec![Instruction::ApplyActions(self.deliver(
+                    port,
+                    untagged,
+                    PortNo(port),
+                ))],
+            },
             ..FlowMod::default()
         }
     }
@@ -217,7 +262,8 @@ impl HostFlows {
             table_id: self.hairpin?,
             priority: priority::MATCH,
             match_: Self::hairpin_match(port, vid, mac),
-            instructions: vec![Instruction::ApplyActions(Self::deliver(
+            instructions: vec![Instruction::ApplyActions(self.deliver(
+                port,
                 untagged,
                 PortNo::IN_PORT,
             ))],
@@ -238,6 +284,11 @@ impl HostFlows {
         untagged: bool,
         idle: u16,
     ) {
+        if self.typed_only(port) {
+            let fm = self.dst_flow(port, vid, mac, untagged, idle);
+            let _ = out.push(&Message::FlowMod(fm));
+            return;
+        }
         self.dst[usize::from(untagged)].push(out, port, vid, mac, (IDLE_TIMEOUT_AT, idle));
     }
 
@@ -250,6 +301,12 @@ impl HostFlows {
         mac: MacAddr,
         untagged: bool,
     ) {
+        if self.mirrors.contains_key(&port) {
+            if let Some(fm) = self.hairpin_flow(port, vid, mac, untagged) {
+                let _ = out.push(&Message::FlowMod(fm));
+            }
+            return;
+        }
         if let Some(t) = &self.hairpin_dst {
             t[usize::from(untagged)].push(out, port, vid, mac, (IDLE_TIMEOUT_AT, 0));
         }

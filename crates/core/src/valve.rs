@@ -14,7 +14,7 @@ use sluice_config::{Dp, DpId, PortNo as CfgPort, Vid};
 use sluice_ofp::msg::flow::{FlowMod, FlowModCommand};
 use sluice_ofp::msg::group::{GroupMod, GroupModCommand};
 use sluice_ofp::msg::meter::{
-    MeterBand, MeterFlags, MeterMod, MeterModCommand, OFPM_CONTROLLER, OFPM_SLOWPATH,
+    MeterBand, MeterFlags, MeterMod, MeterModCommand, OFPM_ALL, OFPM_CONTROLLER, OFPM_SLOWPATH,
 };
 use sluice_ofp::msg::multipart::{
     FlowStatsRequest, GroupDesc, MultipartReply, MultipartReplyBody, MultipartRequest,
@@ -32,7 +32,7 @@ use crate::host_flows::HostFlows;
 use crate::learn::{Decision, Hosts, Limits};
 use crate::pipeline::compile::vid_present;
 use crate::pipeline::{
-    Compiled, Flow, FlowSet, Layout, Table, compile, diff, port_counts_as_up, priority,
+    self, Compiled, Flow, FlowSet, Layout, Table, acl, compile, diff, port_counts_as_up, priority,
 };
 use crate::rng::Rng;
 use crate::time::Instant;
@@ -42,10 +42,12 @@ use crate::time::Instant;
 enum Phase {
     /// No switch connected.
     Disconnected,
-    /// Waiting for the switch's flow dump (and group dump, with `group_table`).
+    /// Waiting for the switch's flow dump (and group and meter dumps, when the DP uses
+    /// groups or meters).
     Syncing {
         flows: Option<FlowSet>,
         groups: Option<BTreeMap<u32, GroupMod>>,
+        meters: Option<BTreeMap<u32, MeterMod>>,
     },
     /// The difference is sent; waiting for the barrier with this token.
     Programming { token: u64 },
@@ -104,11 +106,7 @@ impl Valve {
     /// A valve for the configured DP `dp`.
     pub fn new(dp: Dp, seed: u64) -> Valve {
         let dp_id = dp.dp_id;
-        let empty = Compiled {
-            layout: Layout::for_dp(&dp),
-            flows: FlowSet::new(),
-            groups: BTreeMap::new(),
-        };
+        let empty = Compiled::empty(Layout::for_dp(&dp));
         let learn_ports = dp
             .ports
             .values()
@@ -131,7 +129,7 @@ impl Valve {
             .map(|v| (v.vid.0, usize::try_from(v.max_hosts).unwrap_or(0)))
             .collect();
         Valve {
-            flows: HostFlows::new(&empty.layout, dp.cookie),
+            flows: HostFlows::for_dp(&dp, &empty.layout),
             learn_ports,
             vlan_max_hosts,
             dp,
@@ -184,21 +182,25 @@ impl Valve {
     pub fn connect(&mut self, ports: &[OfPort]) -> ValveOutput {
         self.switch_ports = ports.iter().map(|p| (p.port_no.0, p.is_up())).collect();
         self.hosts.clear();
-        let group_table = self.dp().group_table;
+        let uses_groups = self.dp().group_table || acl::uses_groups(self.dp());
+        let uses_meters = !self.dp().meters.is_empty();
+        // What the DP does not use is taken as empty on the switch, without asking.
         self.phase = Phase::Syncing {
             flows: None,
-            groups: if group_table {
-                None
-            } else {
-                Some(BTreeMap::new())
-            },
+            groups: (!uses_groups).then(BTreeMap::new),
+            meters: (!uses_meters).then(BTreeMap::new),
         };
         let mut msgs = vec![Message::MultipartRequest(MultipartRequest::new(
             MultipartRequestBody::Flow(FlowStatsRequest::default()),
         ))];
-        if group_table {
+        if uses_groups {
             msgs.push(Message::MultipartRequest(MultipartRequest::new(
                 MultipartRequestBody::GroupDesc,
+            )));
+        }
+        if uses_meters {
+            msgs.push(Message::MultipartRequest(MultipartRequest::new(
+                MultipartRequestBody::MeterConfig(OFPM_ALL),
             )));
         }
         ValveOutput {
@@ -215,7 +217,12 @@ impl Valve {
 
     /// A multipart reply arrived; while syncing, it is the switch's flow or group dump.
     pub fn multipart_reply(&mut self, reply: &MultipartReply, token: u64) -> ValveOutput {
-        let Phase::Syncing { flows, groups } = &mut self.phase else {
+        let Phase::Syncing {
+            flows,
+            groups,
+            meters,
+        } = &mut self.phase
+        else {
             return ValveOutput::default();
         };
         match &reply.body {
@@ -230,18 +237,24 @@ impl Valve {
                         .collect(),
                 );
             }
+            MultipartReplyBody::MeterConfig(configs) => {
+                *meters = Some(pipeline::meters::from_config(configs));
+            }
             _ => return ValveOutput::default(),
         }
-        if flows.is_none() || groups.is_none() {
+        if flows.is_none() || groups.is_none() || meters.is_none() {
             return ValveOutput::default();
         }
-        let (Some(have_flows), Some(have_groups)) = (flows.take(), groups.take()) else {
+        let (Some(have_flows), Some(have_groups), Some(have_meters)) =
+            (flows.take(), groups.take(), meters.take())
+        else {
             return ValveOutput::default();
         };
         let have = Compiled {
             layout: self.installed.layout.clone(),
             flows: have_flows,
             groups: have_groups,
+            meters: have_meters,
         };
         let want = compile(self.dp(), &self.up_ports());
         let mut msgs = self.rate_meters();
@@ -557,8 +570,9 @@ impl Valve {
     }
 }
 
-/// The messages that take a switch from `have` to `want`: flow deletes, group deletes, group
-/// adds and changes, then flow adds (so no flow ever refers to a missing group).
+/// The messages that take a switch from `have` to `want`: flow deletes, group and meter
+/// deletes, group and meter adds and changes, then flow adds (so no flow ever refers to a
+/// missing group or meter).
 pub fn program(have: &Compiled, want: &Compiled) -> Vec<Message> {
     let flow_msgs = diff(&have.flows, &want.flows);
     let split = flow_msgs
@@ -588,6 +602,9 @@ pub fn program(have: &Compiled, want: &Compiled) -> Vec<Message> {
             None => msgs.push(Message::GroupMod(g.clone())),
         }
     }
+    let (meter_deletes, meter_adds) = pipeline::meters::program(&have.meters, &want.meters);
+    msgs.splice(flow_deletes.len()..flow_deletes.len(), meter_deletes);
+    msgs.extend(meter_adds);
     msgs.extend_from_slice(flow_adds);
     msgs
 }

@@ -327,7 +327,7 @@ fn applying_the_same_messages_twice_changes_nothing() {
 
 #[test]
 fn programming_a_to_b_to_a_restores_a() {
-    use sluice_core::pipeline::{Compiled, FlowSet, Layout, compile};
+    use sluice_core::pipeline::{Compiled, Layout, compile};
     use sluice_core::valve::program;
     let cfg_a = sluice_config::load_str(BASE).unwrap().config;
     let b = BASE.replace(
@@ -342,11 +342,7 @@ fn programming_a_to_b_to_a_restores_a() {
     let up_a = dp_a.ports.keys().copied().collect();
     let up_b = dp_b.ports.keys().copied().collect();
     let (a, b) = (compile(dp_a, &up_a), compile(dp_b, &up_b));
-    let empty = Compiled {
-        layout: Layout::for_dp(dp_a),
-        flows: FlowSet::new(),
-        groups: Default::default(),
-    };
+    let empty = Compiled::empty(Layout::for_dp(dp_a));
     let apply = |sw: &mut sluice_fakeswitch::FakeSwitch, msgs: Vec<sluice_ofp::Message>| {
         for m in msgs {
             sw.apply(std::time::Duration::ZERO, &m).unwrap();

@@ -667,22 +667,23 @@ impl Match {
     }
 
     /// The same match in the one form a switch's flow dump and our compiler can agree on:
-    /// fields sorted by class and field number (which also puts every prerequisite before the
-    /// fields that need it), masks of all ones dropped (an exact match), and fields with a mask
-    /// of all zeros dropped (they match everything).
+    /// the OpenFlow-basic fields sorted by field number (which also puts every prerequisite
+    /// before the fields that need it), then fields of other classes (such as Open vSwitch's
+    /// NXM fields, whose prerequisites are basic fields) by class and field; masks of all ones
+    /// dropped (an exact match), and fields with a mask of all zeros dropped (they match
+    /// everything).
     pub fn canonical(&self) -> Match {
         if self.is_canonical() {
             return self.clone();
         }
-        let mut fields: Vec<(u32, OxmField)> = self
+        let mut fields: Vec<(u64, OxmField)> = self
             .iter()
             .filter_map(|f| {
                 let f = canonical_mask(f)?;
                 let mut head: Vec<u8> = Vec::with_capacity(f.encoded_len());
                 f.encode(&mut head);
                 let header = u32::from_be_bytes([head[0], head[1], head[2], head[3]]);
-                // Sort by class and field, ignoring the mask bit and length.
-                Some((header & 0xffff_fe00, f))
+                Some((order_key(header), f))
             })
             .collect();
         fields.sort_by_key(|(k, _)| *k);
@@ -700,7 +701,7 @@ impl Match {
             let Some(payload) = rest.get(4..4 + len) else {
                 return false;
             };
-            let key = header & 0xffff_fe00;
+            let key = order_key(header);
             if last.is_some_and(|k| k > key) {
                 return false;
             }
@@ -871,6 +872,13 @@ impl Match {
         }
         Ok(())
     }
+}
+
+/// Where a field with this OXM header goes in a canonical match: basic fields first, then
+/// other classes; by class and field number, ignoring the mask bit and length.
+fn order_key(header: u32) -> u64 {
+    let other_class = (header >> 16) as u16 != OFPXMC_OPENFLOW_BASIC;
+    (u64::from(other_class) << 32) | u64::from(header & 0xffff_fe00)
 }
 
 /// A field with a redundant mask normalised: an all-ones mask becomes an exact match, and a

@@ -961,6 +961,7 @@ fn finalize(
                 loop_protect: p.loop_protect,
                 loop_protect_external: p.loop_protect_external,
                 output_only: p.output_only || output_only.contains(&p.number),
+                output_only_configured: p.output_only,
                 lldp_beacon: std::mem::take(&mut p.lldp_beacon),
                 opstatus_reconf: p.opstatus_reconf,
                 receive_lldp: p.receive_lldp,

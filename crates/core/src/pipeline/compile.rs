@@ -1,6 +1,7 @@
-//! The L2 pipeline: a DP's configuration and the set of ports that are up, compiled to the
-//! flows and groups FAUCET would install (tables vlan, eth_src, eth_dst, flood, and
-//! eth_dst_hairpin when a port hairpins).
+//! The pipeline: a DP's configuration and the set of ports that are up, compiled to the
+//! flows, groups and meters FAUCET would install (tables vlan, eth_src, eth_dst, flood, and
+//! eth_dst_hairpin when a port hairpins; ACLs, the egress pipeline and coprocessor ports in
+//! [`super::acl`], [`super::egress`] and [`super::copro`]).
 //!
 //! Learned hosts are not compiled here: they come and go with packet-ins (see
 //! [`crate::learn`]); this module also builds their flows so both agree on the layout.
@@ -9,12 +10,14 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use sluice_config::{Dp, Port, PortNo as CfgPort, Vid};
 use sluice_ofp::msg::group::{Bucket, GroupMod, GroupModCommand, GroupType};
+use sluice_ofp::msg::meter::MeterMod;
 use sluice_ofp::oxm::{OFPVID_NONE, OFPVID_PRESENT, OxmField};
 use sluice_ofp::{Action, Instruction, Match, PortNo};
 use sluice_wire::MacAddr;
 
 use super::flow::{Flow, FlowSet};
 use super::tables::{Layout, Table};
+use super::{acl, copro, egress};
 use crate::fxhash::FxHashMap;
 
 /// FAUCET's priority bands (`valve_manager_base.py`).
@@ -97,8 +100,22 @@ pub struct Compiled {
     pub layout: Layout,
     /// The flows.
     pub flows: FlowSet,
-    /// The groups (flood groups with `group_table`), by id.
+    /// The groups (flood groups with `group_table`, ACLs' fast-failover groups), by id.
     pub groups: BTreeMap<u32, GroupMod>,
+    /// The meters ACL rules use, by id.
+    pub meters: BTreeMap<u32, MeterMod>,
+}
+
+impl Compiled {
+    /// Nothing installed yet, in `layout`.
+    pub fn empty(layout: Layout) -> Compiled {
+        Compiled {
+            layout,
+            flows: FlowSet::new(),
+            groups: BTreeMap::new(),
+            meters: BTreeMap::new(),
+        }
+    }
 }
 
 /// Compiles a DP's static flows for the ports in `up` (configured port numbers whose link is
@@ -124,9 +141,24 @@ pub fn compile(dp: &Dp, up: &BTreeSet<CfgPort>) -> Compiled {
     c.filters();
     c.learning_rules();
     c.flood_table();
+    let mut meters = BTreeMap::new();
+    let live: Vec<&Port> = dp
+        .ports
+        .values()
+        .filter(|p| p.enabled && up.contains(&p.number))
+        .collect();
+    let mut out = acl::Out {
+        flows: &mut c.flows,
+        groups: &mut c.groups,
+        meters: &mut meters,
+    };
+    acl::compile(dp, &layout, &live, &mut out);
+    egress::compile(dp, &layout, &live, out.flows);
+    copro::compile(dp, &layout, &live, out.flows);
     Compiled {
         flows: c.flows,
         groups: c.groups,
+        meters,
         layout,
     }
 }
@@ -223,7 +255,9 @@ impl Compiler<'_> {
         {
             let in_port = OxmField::InPort(of_port(port.number));
             if port.output_only {
-                self.add(Table::Vlan, highest, Match::new().with(in_port), vec![]);
+                if port.output_only_configured {
+                    self.add(Table::Vlan, highest, Match::new().with(in_port), vec![]);
+                }
                 continue;
             }
             if port.receive_lldp || port.stack.is_some() {
@@ -347,24 +381,56 @@ impl Compiler<'_> {
         (tagged, untagged)
     }
 
-    /// Flood actions: each tagged member as is, then the tag popped for the untagged members
-    /// (with their output mirrors after each).
-    fn flood_actions(&self, tagged: &[CfgPort], untagged: &[CfgPort]) -> Vec<Action> {
-        let mut actions: Vec<Action> = Vec::new();
-        for p in tagged {
-            actions.push(Action::output(of_port(*p)));
-        }
+    /// Flood actions for a frame from `in_port` (`None`: the VLAN-wide rule), as FAUCET
+    /// builds them: the tagged members, then the tag popped for the untagged members, each
+    /// followed by its port's output mirrors, every part deduplicated and in port order. The
+    /// input port is skipped (a hairpin port gets the frame back through IN_PORT), and a
+    /// member's mirrors are left out when the input port mirrors to the same ports (its
+    /// copy was taken on input).
+    fn flood_actions(
+        &self,
+        tagged: &[CfgPort],
+        untagged: &[CfgPort],
+        in_port: Option<CfgPort>,
+    ) -> Vec<Action> {
+        let port = |p: &CfgPort| self.dp.ports.get(p);
+        let in_mirrors: Option<BTreeSet<CfgPort>> =
+            in_port.map(|p| port(&p).map(mirror_set).unwrap_or_default());
+        let part = |members: &[CfgPort]| -> Vec<PortNo> {
+            let mut out: Vec<PortNo> = Vec::with_capacity(members.len());
+            for p in members {
+                let cfg = port(p);
+                if Some(*p) == in_port {
+                    if cfg.is_some_and(|c| c.hairpin) {
+                        out.push(PortNo::IN_PORT);
+                    }
+                    continue;
+                }
+                out.push(of_port(*p));
+                if let Some(c) = cfg
+                    && !c.mirror_destinations.is_empty()
+                    && in_mirrors.as_ref() != Some(&mirror_set(c))
+                {
+                    out.extend(c.mirror_destinations.iter().map(|d| of_port(*d)));
+                }
+            }
+            out.sort_unstable();
+            out.dedup();
+            out
+        };
+        let mut actions: Vec<Action> = part(tagged).into_iter().map(Action::output).collect();
+        let untagged = part(untagged);
         if !untagged.is_empty() {
             actions.push(Action::PopVlan);
-            for p in untagged {
-                actions.push(Action::output(of_port(*p)));
-            }
+            actions.extend(untagged.into_iter().map(Action::output));
         }
         actions
     }
 
     /// Flood table: per VLAN, one rule per flood destination (and one for unknown unicast when
-    /// the VLAN floods it), plus drops of protocols that must never be flooded.
+    /// the VLAN floods it), plus drops of protocols that must never be flooded. Where a frame
+    /// from a particular port must be flooded differently (a hairpin port, a mirrored port),
+    /// that port gets its own rule, one priority higher.
     fn flood_table(&mut self) {
         for (mac, mask) in FLOOD_DROPS {
             self.add(
@@ -380,7 +446,6 @@ impl Compiler<'_> {
             .values()
             .map(|v| (v.vid, v.unicast_flood))
             .collect();
-        let any_hairpin = self.dp.ports.values().any(|p| p.hairpin);
         for (vid, unicast_flood) in vlans {
             // Fields in canonical (field number) order: in_port, eth_dst, vlan_vid.
             let vlan = OxmField::VlanVid(vid_present(vid), None);
@@ -403,70 +468,101 @@ impl Compiler<'_> {
                 let m = Match::from_fields(dst.clone().into_iter().chain([vlan.clone()]));
                 let (tagged, untagged) = &members[usize::from(unicast)];
                 let (tagged, untagged) = (tagged.as_slice(), untagged.as_slice());
-                // A hairpin port also gets the flood back: a per-input-port rule, one priority
-                // higher, that outputs to IN_PORT instead of skipping it.
-                let hairpins: Vec<CfgPort> = if any_hairpin {
-                    tagged
-                        .iter()
-                        .chain(untagged)
-                        .copied()
-                        .filter(|p| self.dp.ports.get(p).is_some_and(|p| p.hairpin))
-                        .collect()
-                } else {
-                    Vec::new()
-                };
-                for hp in hairpins {
-                    let mut actions = self.flood_actions(tagged, untagged);
-                    for a in &mut actions {
-                        if *a == Action::output(of_port(hp)) {
-                            *a = Action::output(PortNo::IN_PORT);
-                        }
+                let vlan_actions = self.flood_actions(tagged, untagged, None);
+                // Only a hairpin or a mirrored input port can need actions other than the
+                // VLAN-wide rule's (FAUCET compares every port; the others always agree).
+                let special: Vec<CfgPort> = tagged
+                    .iter()
+                    .chain(untagged)
+                    .copied()
+                    .filter(|p| {
+                        self.dp
+                            .ports
+                            .get(p)
+                            .is_some_and(|c| c.hairpin || !c.mirror_destinations.is_empty())
+                    })
+                    .collect();
+                for p in special {
+                    let actions = self.flood_actions(tagged, untagged, Some(p));
+                    if !differs(&vlan_actions, &actions, of_port(p)) {
+                        continue;
                     }
-                    let fields = [OxmField::InPort(of_port(hp))]
+                    let fields = [OxmField::InPort(of_port(p))]
                         .into_iter()
                         .chain(dst.clone());
-                    let hm = Match::from_fields(fields.chain([vlan.clone()]));
+                    let pm = Match::from_fields(fields.chain([vlan.clone()]));
                     self.add(
                         Table::Flood,
                         prio + 1,
-                        hm,
+                        pm,
                         vec![Instruction::ApplyActions(actions)],
                     );
                 }
                 let ins = if self.dp.group_table {
                     let id = u32::from(vid.0) + if unicast { 4096 } else { 0 };
-                    let buckets = self.flood_buckets(tagged, untagged);
                     self.groups.insert(
                         id,
                         GroupMod {
                             command: GroupModCommand::Add,
                             group_type: GroupType::All,
                             group_id: id,
-                            buckets,
+                            buckets: flood_buckets(&vlan_actions),
                         },
                     );
                     vec![Instruction::ApplyActions(vec![Action::Group(id)])]
+                } else if vlan_actions.is_empty() {
+                    vec![]
                 } else {
-                    let actions = self.flood_actions(tagged, untagged);
-                    if actions.is_empty() {
-                        vec![]
-                    } else {
-                        vec![Instruction::ApplyActions(actions)]
-                    }
+                    vec![Instruction::ApplyActions(vlan_actions)]
                 };
                 self.add(Table::Flood, prio, m, ins);
             }
         }
     }
+}
 
-    /// One bucket per flood member (`group_table`).
-    fn flood_buckets(&self, tagged: &[CfgPort], untagged: &[CfgPort]) -> Vec<Bucket> {
-        let tagged = tagged
-            .iter()
-            .map(|p| Bucket::new(vec![Action::output(of_port(*p))]));
-        let untagged = untagged
-            .iter()
-            .map(|p| Bucket::new(vec![Action::PopVlan, Action::output(of_port(*p))]));
-        tagged.chain(untagged).collect()
+/// A port's mirror destinations, as a set.
+fn mirror_set(p: &Port) -> BTreeSet<CfgPort> {
+    p.mirror_destinations.iter().copied().collect()
+}
+
+/// Whether a frame from `port` needs its own flood rule: the rule for the whole VLAN does
+/// not already do what `port_actions` do (the same outputs, `port` aside, and the same
+/// other actions, popping the tag aside). An input port with nowhere to flood needs none.
+fn differs(vlan_actions: &[Action], port_actions: &[Action], port: PortNo) -> bool {
+    let outputs = |a: &[Action], skip: Option<PortNo>| -> BTreeSet<PortNo> {
+        a.iter()
+            .filter_map(|a| match a {
+                Action::Output { port, .. } if Some(*port) != skip => Some(*port),
+                _ => None,
+            })
+            .collect()
+    };
+    let others = |a: &[Action]| -> Vec<Action> {
+        a.iter()
+            .filter(|a| !matches!(a, Action::Output { .. } | Action::PopVlan))
+            .cloned()
+            .collect()
+    };
+    let mine = outputs(port_actions, None);
+    !mine.is_empty()
+        && (outputs(vlan_actions, Some(port)) != mine
+            || others(vlan_actions) != others(port_actions))
+}
+
+/// Flood buckets (`group_table`): one per output, each with the actions before it (the tag
+/// pop for untagged members).
+fn flood_buckets(actions: &[Action]) -> Vec<Bucket> {
+    let mut before: Vec<Action> = Vec::new();
+    let mut buckets = Vec::new();
+    for a in actions {
+        if matches!(a, Action::Output { .. }) {
+            let mut b = before.clone();
+            b.push(a.clone());
+            buckets.push(Bucket::new(b));
+        } else {
+            before.push(a.clone());
+        }
     }
+    buckets
 }

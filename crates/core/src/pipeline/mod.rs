@@ -1,9 +1,17 @@
 //! From configuration to flows: the table layout ([`tables`]), flows and flow sets
-//! ([`flow`]), the compiler ([`compile`]) and programming by difference ([`diff`]).
+//! ([`flow`]), the compiler ([`compile`]) with its ACLs ([`acl`], [`acl_match`],
+//! [`nicira`]), egress pipeline ([`egress`]) and coprocessor ports ([`copro`]), and
+//! programming by difference ([`diff`], [`meters`]).
 
+pub mod acl;
+pub mod acl_match;
 pub mod compile;
+mod copro;
 pub mod diff;
+pub mod egress;
 pub mod flow;
+pub mod meters;
+pub mod nicira;
 pub mod tables;
 
 pub use compile::{Compiled, compile, port_counts_as_up, priority};
