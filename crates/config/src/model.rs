@@ -75,7 +75,7 @@ pub(crate) fn ser_hex<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Err
 }
 
 /// A whole configuration: every DP, plus the files it was read from.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Config {
     /// The DPs, by datapath id.
     pub dps: BTreeMap<DpId, Dp>,
@@ -179,7 +179,7 @@ pub struct Priorities {
 }
 
 /// One datapath (switch) and everything configured on it.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Dp {
     /// `dp_id`.
     pub dp_id: DpId,

@@ -7,7 +7,7 @@ use sluice_config::{Config, DpId};
 use sluice_ofp::msg::port::{PortReason, PortStatus};
 use sluice_ofp::{Encoded, Message, Port, PortNo};
 
-use crate::event::{Event, Notification, Output};
+use crate::event::{Event, Notification, Output, Restart};
 use crate::time::Instant;
 use crate::valve::{Valve, ValveOutput};
 
@@ -192,7 +192,7 @@ impl Controller {
                             batch.take(std::mem::take(&mut learned));
                             if let Some(v) = self.valves.get_mut(&dp_id) {
                                 self.next_token += 1;
-                                batch.take(v.multipart_reply(&reply, self.next_token));
+                                batch.take(v.multipart_reply(now, &reply, self.next_token));
                             }
                         }
                         _ => {}
@@ -215,6 +215,7 @@ impl Controller {
                     batch.finish(&mut out);
                 }
             }
+            Event::Reload(config) => self.reload(*config, &mut out),
             Event::SwitchError {
                 dp_id,
                 error,
@@ -228,6 +229,75 @@ impl Controller {
             }
         }
         out
+    }
+
+    /// Puts `config` in force: changed DPs take it warm or cold, removed ones are
+    /// disconnected, and connected switches that became configured are programmed.
+    fn reload(&mut self, config: Config, out: &mut Vec<Output>) {
+        let files = config
+            .files
+            .iter()
+            .map(|f| (f.path.display().to_string(), f.sha256_hex()))
+            .collect();
+        let config = Arc::new(config);
+        let mut restarts = Vec::new();
+        let gone: Vec<u64> = self
+            .valves
+            .keys()
+            .filter(|id| !config.dps.contains_key(&DpId(**id)))
+            .copied()
+            .collect();
+        for dp_id in gone {
+            self.valves.remove(&dp_id);
+            restarts.push((dp_id, Restart::Removed));
+            if self.datapaths.contains_key(&dp_id) {
+                out.push(Output::Disconnect {
+                    dp_id,
+                    reason: "datapath removed from the configuration".into(),
+                });
+            }
+        }
+        for (id, dp) in &config.dps {
+            let dp_id = id.0;
+            let mut batch = Batch::new(dp_id);
+            match self.valves.get_mut(&dp_id) {
+                Some(v) if v.config() == dp => continue,
+                Some(v) => {
+                    let cold = v.reload_is_cold(dp);
+                    batch.take(v.reload(dp.clone()));
+                    restarts.push((dp_id, if cold { Restart::Cold } else { Restart::Warm }));
+                }
+                None => {
+                    restarts.push((dp_id, Restart::New));
+                    // A switch already connected (followed without a configuration until
+                    // now) is programmed at once; others when they connect.
+                    if let Some(sw) = self.datapaths.get(&dp_id) {
+                        let ports: Vec<Port> = sw.ports.values().cloned().collect();
+                        let v = self
+                            .valves
+                            .entry(dp_id)
+                            .or_insert_with(|| Valve::new(dp.clone(), self.seed));
+                        batch.take(v.connect(&ports));
+                    }
+                }
+            }
+            batch.finish(out);
+        }
+        // Switches connected but not configured (there was no configuration before).
+        for dp_id in self.datapaths.keys() {
+            if !config.dps.contains_key(&DpId(*dp_id)) && !self.valves.contains_key(dp_id) {
+                out.push(Output::Notify(Notification::DpUnknown { dp_id: *dp_id }));
+                out.push(Output::Disconnect {
+                    dp_id: *dp_id,
+                    reason: "datapath not in the configuration".into(),
+                });
+            }
+        }
+        self.config = Some(config);
+        out.push(Output::Notify(Notification::ConfigApplied { files }));
+        out.extend(restarts.into_iter().map(|(dp_id, restart)| {
+            Output::Notify(Notification::DpReconfigured { dp_id, restart })
+        }));
     }
 
     fn port_status(&mut self, dp_id: u64, ps: PortStatus, batch: &mut Batch) {

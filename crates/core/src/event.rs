@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use sluice_config::Config;
 use sluice_ofp::msg::multipart::Desc;
 use sluice_ofp::msg::port::PortReason;
 use sluice_ofp::msg::switch::SwitchFeatures;
@@ -56,6 +57,33 @@ pub enum Event {
         /// The request it refers to, in text form.
         request: Option<String>,
     },
+    /// A new, valid configuration: apply it (FAUCET's reload).
+    Reload(Box<Config>),
+}
+
+/// How a DP took a new configuration.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Restart {
+    /// It is new in the configuration.
+    New,
+    /// Its changes went out as a difference, its unchanged hosts kept.
+    Warm,
+    /// Its table layout or cookie changed: it is synced again from a flow dump, its hosts
+    /// relearned (FAUCET would reconnect and reprogram the whole switch).
+    Cold,
+    /// It left the configuration: its connection is closed.
+    Removed,
+}
+
+impl fmt::Display for Restart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Restart::New => "new",
+            Restart::Warm => "warm",
+            Restart::Cold => "cold",
+            Restart::Removed => "removed",
+        })
+    }
 }
 
 /// Why a switch connection ended.
@@ -214,6 +242,23 @@ pub enum Notification {
         /// The refused message, in text form, if known.
         request: Option<String>,
     },
+    /// A new configuration is in force (FAUCET's config-wide CONFIG_CHANGE, success).
+    ConfigApplied {
+        /// Every file read, with its sha256 in hex (absent for a missing optional include).
+        files: Vec<(String, Option<String>)>,
+    },
+    /// A new configuration was rejected; the old one stays in force (CONFIG_CHANGE, failure).
+    ConfigRejected {
+        /// Every problem found.
+        errors: String,
+    },
+    /// A DP's configuration took effect (FAUCET's per-DP CONFIG_CHANGE `restart_type`).
+    DpReconfigured {
+        /// The switch.
+        dp_id: u64,
+        /// How.
+        restart: Restart,
+    },
     /// A message the core built could not be encoded (a bug: it was left out).
     Unsendable {
         /// The switch it was for.
@@ -312,6 +357,18 @@ impl fmt::Display for Notification {
                     write!(f, " (request: {r})")?;
                 }
                 Ok(())
+            }
+            Notification::ConfigApplied { files } => {
+                write!(f, "configuration applied ({} files)", files.len())
+            }
+            Notification::ConfigRejected { errors } => {
+                write!(
+                    f,
+                    "configuration rejected, the old one stays in force:\n{errors}"
+                )
+            }
+            Notification::DpReconfigured { dp_id, restart } => {
+                write!(f, "DP {dp_id:#x} reconfigured: {restart}")
             }
             Notification::Unsendable { dp_id, why } => {
                 write!(f, "DP {dp_id:#x}: a message was left out: {why}")

@@ -226,6 +226,18 @@ impl Hosts {
         decision
     }
 
+    /// Records a host found on the switch (its flows were adopted), as if just learned.
+    pub fn adopt(&mut self, vid: u16, mac: MacAddr, host: Host, permanent: bool) {
+        let key = Key::new(vid, mac);
+        if let Some(old) = self.hosts.insert(key, host) {
+            Self::uncount(&mut self.per_port, &mut self.per_vlan, vid, old.port);
+        }
+        Self::count(&mut self.per_port, &mut self.per_vlan, vid, host.port);
+        if permanent {
+            self.pinned.insert(key, host.port);
+        }
+    }
+
     fn count(
         per_port: &mut FxHashMap<u32, usize>,
         per_vlan: &mut FxHashMap<u16, usize>,

@@ -17,6 +17,6 @@ mod time;
 pub mod valve;
 
 pub use controller::{Controller, Datapath};
-pub use event::{DisconnectReason, Event, Notification, Output};
+pub use event::{DisconnectReason, Event, Notification, Output, Restart};
 pub use rng::Rng;
 pub use time::Instant;

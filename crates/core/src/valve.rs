@@ -37,6 +37,10 @@ use crate::pipeline::{
 use crate::rng::Rng;
 use crate::time::Instant;
 
+mod reload;
+
+use reload::Found;
+
 /// Where a valve is in bringing its switch up to date.
 #[derive(Debug, Clone, PartialEq)]
 enum Phase {
@@ -46,6 +50,8 @@ enum Phase {
     /// groups or meters).
     Syncing {
         flows: Option<FlowSet>,
+        /// Learned hosts in the flow dump, to adopt.
+        found: Vec<Found>,
         groups: Option<BTreeMap<u32, GroupMod>>,
         meters: Option<BTreeMap<u32, MeterMod>>,
     },
@@ -107,27 +113,8 @@ impl Valve {
     pub fn new(dp: Dp, seed: u64) -> Valve {
         let dp_id = dp.dp_id;
         let empty = Compiled::empty(Layout::for_dp(&dp));
-        let learn_ports = dp
-            .ports
-            .values()
-            .filter(|p| p.enabled && !p.output_only)
-            .map(|p| {
-                let lp = LearnPort {
-                    native: p.native_vlan,
-                    tagged: p.tagged_vlans.clone(),
-                    max_hosts: usize::try_from(p.max_hosts).unwrap_or(0),
-                    loop_protect: p.loop_protect,
-                    permanent: p.permanent_learn,
-                    hairpin: p.hairpin || p.hairpin_unicast,
-                };
-                (p.number.0, lp)
-            })
-            .collect();
-        let vlan_max_hosts = dp
-            .vlans
-            .values()
-            .map(|v| (v.vid.0, usize::try_from(v.max_hosts).unwrap_or(0)))
-            .collect();
+        let learn_ports = reload::learn_ports(&dp);
+        let vlan_max_hosts = reload::vlan_max_hosts(&dp);
         Valve {
             flows: HostFlows::for_dp(&dp, &empty.layout),
             learn_ports,
@@ -181,12 +168,19 @@ impl Valve {
     /// The switch connected: forget what it held, and ask it what it holds now.
     pub fn connect(&mut self, ports: &[OfPort]) -> ValveOutput {
         self.switch_ports = ports.iter().map(|p| (p.port_no.0, p.is_up())).collect();
+        self.request_dump()
+    }
+
+    /// Forgets the hosts and asks the switch what it holds (flows, and groups and meters
+    /// when the DP uses them), to sync from.
+    fn request_dump(&mut self) -> ValveOutput {
         self.hosts.clear();
         let uses_groups = self.dp().group_table || acl::uses_groups(self.dp());
         let uses_meters = !self.dp().meters.is_empty();
         // What the DP does not use is taken as empty on the switch, without asking.
         self.phase = Phase::Syncing {
             flows: None,
+            found: Vec::new(),
             groups: (!uses_groups).then(BTreeMap::new),
             meters: (!uses_meters).then(BTreeMap::new),
         };
@@ -216,9 +210,15 @@ impl Valve {
     }
 
     /// A multipart reply arrived; while syncing, it is the switch's flow or group dump.
-    pub fn multipart_reply(&mut self, reply: &MultipartReply, token: u64) -> ValveOutput {
+    pub fn multipart_reply(
+        &mut self,
+        now: Instant,
+        reply: &MultipartReply,
+        token: u64,
+    ) -> ValveOutput {
         let Phase::Syncing {
             flows,
+            found,
             groups,
             meters,
         } = &mut self.phase
@@ -227,7 +227,9 @@ impl Valve {
         };
         match &reply.body {
             MultipartReplyBody::Flow(stats) => {
-                *flows = Some(stats.iter().map(Flow::from_stats).collect())
+                let layout = Layout::for_dp(&self.dp);
+                *found = reload::found_hosts(stats, &layout, self.dp.cookie);
+                *flows = Some(stats.iter().map(Flow::from_stats).collect());
             }
             MultipartReplyBody::GroupDesc(descs) => {
                 *groups = Some(
@@ -245,11 +247,13 @@ impl Valve {
         if flows.is_none() || groups.is_none() || meters.is_none() {
             return ValveOutput::default();
         }
-        let (Some(have_flows), Some(have_groups), Some(have_meters)) =
+        let (Some(mut have_flows), Some(have_groups), Some(have_meters)) =
             (flows.take(), groups.take(), meters.take())
         else {
             return ValveOutput::default();
         };
+        let found = std::mem::take(found);
+        self.adopt(now, &mut have_flows, found);
         let have = Compiled {
             layout: self.installed.layout.clone(),
             flows: have_flows,

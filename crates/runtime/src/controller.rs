@@ -47,6 +47,8 @@ enum Request {
         msgs: Encoded,
         done: oneshot::Sender<Result<(), SendError>>,
     },
+    /// A new configuration, or why one was rejected.
+    Config(Result<Box<Config>, String>),
     /// A snapshot of the connected datapaths.
     Datapaths {
         reply: oneshot::Sender<Vec<Datapath>>,
@@ -96,6 +98,29 @@ impl ServerHandle {
             .await
             .map_err(|_| SendError::Stopped)?;
         rx.await.map_err(|_| SendError::Stopped)?
+    }
+
+    /// Puts a new configuration in force (a reload): changed DPs are reprogrammed by
+    /// difference, removed ones disconnected.
+    ///
+    /// # Errors
+    /// [`SendError::Stopped`] if the server has stopped.
+    pub async fn reload(&self, config: Config) -> Result<(), SendError> {
+        self.tx
+            .send(Request::Config(Ok(Box::new(config))))
+            .await
+            .map_err(|_| SendError::Stopped)
+    }
+
+    /// Reports a configuration that did not load (the one in force stays).
+    ///
+    /// # Errors
+    /// [`SendError::Stopped`] if the server has stopped.
+    pub async fn reject_config(&self, errors: String) -> Result<(), SendError> {
+        self.tx
+            .send(Request::Config(Err(errors)))
+            .await
+            .map_err(|_| SendError::Stopped)
     }
 
     /// The connected datapaths and their ports.
@@ -271,6 +296,15 @@ impl Task {
                 }
                 self.apply(outputs);
             }
+            Request::Config(Ok(config)) => {
+                let outputs = self.core.handle(self.now(), Event::Reload(config));
+                self.apply(outputs);
+            }
+            Request::Config(Err(errors)) => {
+                self.apply(vec![Output::Notify(Notification::ConfigRejected {
+                    errors,
+                })]);
+            }
             Request::Datapaths { reply } => {
                 let _ = reply.send(self.core.datapaths().cloned().collect());
             }
@@ -411,6 +445,9 @@ impl Task {
                             | Notification::Unsendable { .. } => {
                                 warn!("{n}")
                             }
+                            Notification::ConfigRejected { .. } => {
+                                tracing::error!("{n}")
+                            }
                             // Per-host events are many; they go to the event stream, and to
                             // the log only at debug level.
                             Notification::HostLearned { .. } | Notification::HostExpired { .. } => {
@@ -436,7 +473,7 @@ fn dp_of(event: &Event) -> u64 {
         | Event::Messages { dp_id, .. }
         | Event::BarrierDone { dp_id, .. }
         | Event::SwitchError { dp_id, .. } => *dp_id,
-        // Ticks come from the controller task, never from a connection.
-        Event::Tick => 0,
+        // Ticks and reloads come from the controller task, never from a connection.
+        Event::Tick | Event::Reload(_) => 0,
     }
 }

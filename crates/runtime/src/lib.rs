@@ -7,12 +7,14 @@
 
 pub mod config;
 mod controller;
+pub mod reload;
 mod switch;
 
 use std::time::Duration;
 
 pub use controller::{SendError, Server, ServerHandle};
-pub use sluice_core::{Datapath, DisconnectReason, Notification};
+pub use reload::Reloader;
+pub use sluice_core::{Datapath, DisconnectReason, Notification, Restart};
 
 /// Connection settings.
 #[derive(Debug, Clone, Copy)]

@@ -3,6 +3,10 @@
 //! Honours FAUCET's environment so existing service files keep working: FAUCET_CONFIG (a
 //! colon-separated list; the first file that exists is used), FAUCET_LOG (a file, or STDOUT /
 //! STDERR), FAUCET_LOG_LEVEL, and FAUCET_EXCEPTION_LOG (where a crash report goes).
+//!
+//! SIGHUP reloads the configuration, as does any change to one of its files (see
+//! [`sluice_runtime::reload`]); SIGTERM and SIGINT stop the controller, leaving the flows in
+//! place on the switches.
 
 use std::fs::OpenOptions;
 use std::io::{IsTerminal, Write};
@@ -13,7 +17,7 @@ use std::sync::Mutex;
 use anyhow::Context;
 use clap::Args;
 use sluice_runtime::config::{first_existing, load};
-use sluice_runtime::{Options, Server};
+use sluice_runtime::{Options, Reloader, Server};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
@@ -103,14 +107,15 @@ pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
     init_logging()?;
     init_exception_log();
     let opts = Options::default();
-    let server = match config_path(&args) {
+    let path = config_path(&args);
+    let (server, files) = match &path {
         None => {
             tracing::warn!(
                 "no configuration found: switches are accepted and followed, but not programmed"
             );
-            Server::new(opts)
+            (Server::new(opts), Vec::new())
         }
-        Some(path) => match load(&path) {
+        Some(path) => match load(path) {
             Ok(loaded) => {
                 for w in &loaded.warnings {
                     tracing::warn!("{w}");
@@ -121,16 +126,17 @@ pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
                 let seed = std::time::UNIX_EPOCH
                     .elapsed()
                     .map_or(0, |d| d.as_nanos() as u64);
-                Server::with_config(opts, loaded.config, seed)
+                let files = loaded.config.files.clone();
+                (Server::with_config(opts, loaded.config, seed), files)
             }
             Err(errors) => {
                 // Like FAUCET: a bad configuration at start leaves switches unprogrammed, and
-                // the controller keeps running (a later reload can fix it).
+                // the controller keeps running (a reload can fix it).
                 tracing::error!(
                     "configuration {} rejected; no switch will be programmed:\n{errors}",
                     path.display()
                 );
-                Server::new(opts)
+                (Server::new(opts), Vec::new())
             }
         },
     };
@@ -147,6 +153,11 @@ pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
             "accepting OpenFlow connections on {}",
             listener.local_addr()?
         );
+        // SIGHUP, or an edit of any of its files, reloads the configuration.
+        if let Some(path) = path {
+            let hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
+            tokio::spawn(Reloader::new(path, files).run(server.handle(), hup));
+        }
         let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
         let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
         let shutdown = async move {

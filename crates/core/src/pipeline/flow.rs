@@ -119,6 +119,20 @@ impl Flow {
         })
     }
 
+    /// The flow an ADD would install.
+    pub fn from_mod(fm: &FlowMod) -> Flow {
+        Flow {
+            key: FlowKey::new(fm.table_id, fm.priority, fm.match_.clone()),
+            body: FlowBody {
+                cookie: fm.cookie,
+                idle_timeout: fm.idle_timeout,
+                hard_timeout: fm.hard_timeout,
+                flags: fm.flags,
+                instructions: fm.instructions.clone(),
+            },
+        }
+    }
+
     /// The flow as a switch reports it in a FLOW stats reply.
     pub fn from_stats(s: &FlowStats) -> Flow {
         // Flags a switch reports but that are not part of the flow's identity or behaviour

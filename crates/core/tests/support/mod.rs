@@ -83,6 +83,25 @@ impl TestNet {
         );
     }
 
+    /// The controller is given a new configuration (a reload), and its outputs carried out.
+    pub fn reload(&mut self, yaml: &str) {
+        let loaded =
+            sluice_config::load_str(yaml).unwrap_or_else(|e| panic!("bad test config:\n{e}"));
+        let out = self
+            .ctl
+            .handle(self.now(), Event::Reload(Box::new(loaded.config)));
+        self.run(out);
+    }
+
+    /// The controller process restarts with `yaml` (all its state gone) and the switch, which
+    /// kept its flows, connects to the new one.
+    pub fn restart_controller(&mut self, yaml: &str) {
+        let loaded =
+            sluice_config::load_str(yaml).unwrap_or_else(|e| panic!("bad test config:\n{e}"));
+        self.ctl = Controller::with_config(loaded.config, 7);
+        self.connect();
+    }
+
     /// Carries out the core's outputs until nothing more happens.
     pub fn run(&mut self, outputs: Vec<Output>) {
         let mut queue = outputs;

@@ -1,0 +1,100 @@
+//! Reload benchmark (issue 9's goal: a warm reload of a 10-DP configuration in under 10 ms of
+//! controller time, from the signal to the last flow mod sent): load the edited configuration
+//! from text, then hand it to a controller whose 10 switches are connected, programmed and
+//! have learned hosts, and collect the flow mods it sends.
+//!
+//! Run: `cargo bench -p sluice-core --bench reload`.
+
+use std::fmt::Write as _;
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use sluice_core::{Controller, Event, Instant, Output};
+use sluice_ofp::msg::multipart::{MultipartReply, MultipartReplyBody};
+use sluice_ofp::msg::switch::SwitchFeatures;
+use sluice_ofp::{Message, PortNo};
+
+const DPS: u64 = 10;
+const PORTS: u32 = 48;
+const VLANS: u32 = 20;
+
+/// 10 DPs of 48 ports over 20 VLANs; `moved` is the VLAN index port 1 of every DP is in.
+fn config(moved: u32) -> String {
+    let mut y = String::from("vlans:\n");
+    for v in 0..VLANS {
+        let _ = writeln!(y, "  v{v}: {{vid: {}}}", 100 + v);
+    }
+    y.push_str("dps:\n");
+    for d in 1..=DPS {
+        let _ = writeln!(y, "  sw{d}:\n    dp_id: {d}\n    interfaces:");
+        for p in 1..=PORTS {
+            let v = if p == 1 { moved } else { p % VLANS };
+            let _ = writeln!(y, "      {p}: {{native_vlan: v{v}}}");
+        }
+    }
+    y
+}
+
+/// A controller for `yaml` with every DP connected and programmed.
+fn running(yaml: &str) -> Controller {
+    let config = sluice_config::load_str(yaml).expect("valid").config;
+    let mut ctl = Controller::with_config(config, 1);
+    for dp_id in 1..=DPS {
+        let ports = (1..=PORTS)
+            .map(|p| sluice_ofp::Port {
+                port_no: PortNo(p),
+                ..Default::default()
+            })
+            .collect();
+        let features = SwitchFeatures {
+            datapath_id: dp_id,
+            ..Default::default()
+        };
+        let up = Event::SwitchUp {
+            features,
+            desc: None,
+            ports,
+        };
+        ctl.handle(Instant(0), up);
+        let dump = Message::MultipartReply(MultipartReply::new(MultipartReplyBody::Flow(vec![])));
+        let msgs = vec![(0, dump)];
+        let out = ctl.handle(Instant(0), Event::Messages { dp_id, msgs });
+        for o in out {
+            if let Output::Send {
+                barrier: Some(token),
+                ..
+            } = o
+            {
+                ctl.handle(Instant(0), Event::BarrierDone { dp_id, token });
+            }
+        }
+    }
+    ctl
+}
+
+fn bench(c: &mut Criterion) {
+    let (a, b) = (config(1), config(2));
+    let mut g = c.benchmark_group("reload");
+    g.bench_function("warm_10_dps_48_ports (load + apply)", |bench| {
+        let mut ctl = running(&a);
+        let mut flip = false;
+        bench.iter(|| {
+            flip = !flip;
+            let text = if flip { &b } else { &a };
+            let config = sluice_config::load_str(text).expect("valid").config;
+            let out = ctl.handle(Instant(1000), Event::Reload(Box::new(config)));
+            let sent: usize = out
+                .iter()
+                .map(|o| match o {
+                    Output::Send { msgs, .. } => msgs.len(),
+                    _ => 0,
+                })
+                .sum();
+            black_box(sent)
+        })
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

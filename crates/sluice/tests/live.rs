@@ -1,0 +1,293 @@
+//! Live operations on real Open vSwitch, as an operator does them to a running `sluice run`:
+//! a continuous ping (100 packets a second) between two namespace hosts loses no packet
+//! across warm reloads (SIGHUP after an edit), a reload to a broken configuration, a
+//! `kill -9` of the controller and a restart, and the switch's controller connection cut and
+//! restored.
+//!
+//! Needs root and Open vSwitch (`scripts/test` installs and starts it).
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader, Read};
+use std::net::TcpListener;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use sluice_lab::{Host, Lab};
+
+/// Two office hosts, a third port that the reloads move between VLANs, and a guest.
+const CONFIG: &str = "
+vlans:
+  office: {vid: 100}
+  guest: {vid: 200}
+dps:
+  sw1:
+    dp_id: 0x1ce
+    interfaces:
+      1: {name: h1, native_vlan: office}
+      2: {name: h2, native_vlan: office}
+      3: {name: h3, native_vlan: office}
+      4: {name: g1, native_vlan: guest}
+";
+
+/// `CONFIG` with port 3 in the guest VLAN instead.
+fn moved() -> String {
+    CONFIG.replace(
+        "3: {name: h3, native_vlan: office}",
+        "3: {name: h3, native_vlan: guest}",
+    )
+}
+
+/// A free loopback port (the small race with another process taking it is acceptable).
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Sends `signal` to the process `pid` (one we started).
+fn signal(pid: u32, signal: &str) {
+    let ok = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .unwrap()
+        .success();
+    assert!(ok, "kill -{signal} {pid}");
+}
+
+/// A `sluice run` process, its log collected as it runs; killed when dropped.
+struct Sluice {
+    child: Child,
+    log: Arc<Mutex<Vec<String>>>,
+}
+
+impl Sluice {
+    fn start(config: &Path, port: u16) -> Sluice {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(["run", "--config", config.to_str().unwrap()])
+            .args(["--listen", &format!("127.0.0.1:{port}")])
+            .env("RUST_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let (stdout, lines) = (child.stdout.take().unwrap(), log.clone());
+        std::thread::spawn(move || {
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                lines.lock().unwrap().push(line);
+            }
+        });
+        Sluice { child, log }
+    }
+
+    fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Log lines containing `needle`.
+    fn count(&self, needle: &str) -> usize {
+        self.log
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+
+    /// Waits until `n` log lines contain `needle`.
+    fn wait_for(&self, needle: &str, n: usize) {
+        let until = Instant::now() + Duration::from_secs(15);
+        while self.count(needle) < n {
+            assert!(
+                Instant::now() < until,
+                "waited for {n} log lines with {needle:?}; the log:\n{}",
+                self.log.lock().unwrap().join("\n")
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// `kill -9`: no goodbye to the switch.
+    fn kill(mut self) {
+        signal(self.pid(), "KILL");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Sluice {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A ping at 100 packets a second, running until stopped.
+struct Pinger(Child);
+
+impl Pinger {
+    fn start(from: &Host, to: std::net::Ipv4Addr) -> Pinger {
+        let to = to.to_string();
+        let child = from
+            .command(&["ping", "-n", "-i", "0.01", "-W", "1", &to])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Pinger(child)
+    }
+
+    /// Stops the ping; returns (sent, received).
+    fn stop(mut self) -> (u32, u32) {
+        signal(self.0.id(), "INT");
+        let mut out = String::new();
+        self.0
+            .stdout
+            .take()
+            .unwrap()
+            .read_to_string(&mut out)
+            .unwrap();
+        let _ = self.0.wait();
+        // "1234 packets transmitted, 1234 received, ..."
+        let stats = out
+            .lines()
+            .find(|l| l.contains("packets transmitted"))
+            .unwrap_or_else(|| panic!("no ping statistics in:\n{out}"));
+        let n: Vec<u32> = stats
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|w| w.parse().ok())
+            .collect();
+        (n[0], n[1])
+    }
+}
+
+/// A running controller on a lab built from `CONFIG`, with h1 and h2 learned.
+struct Setup {
+    lab: Lab,
+    sluice: Sluice,
+    config: PathBuf,
+    port: u16,
+    _dir: tempfile::TempDir,
+}
+
+impl Setup {
+    fn new() -> Setup {
+        if let Err(e) = sluice_lab::preflight() {
+            panic!("this test needs root and Open vSwitch (run scripts/test as root): {e}");
+        }
+        let dir = tempfile::tempdir().unwrap();
+        let config = dir.path().join("faucet.yaml");
+        std::fs::write(&config, CONFIG).unwrap();
+        let port = free_port();
+        let sluice = Sluice::start(&config, port);
+        let cfg = sluice_config::load_str(CONFIG).unwrap().config;
+        let lab = Lab::build(&cfg, &format!("tcp:127.0.0.1:{port}")).unwrap();
+        sluice.wait_for("up:", 1);
+        let s = Setup {
+            lab,
+            sluice,
+            config,
+            port,
+            _dir: dir,
+        };
+        let to = s.addr(2);
+        assert!(
+            s.host(1).ping(to, 3, Duration::from_secs(5)),
+            "h1 reaches h2"
+        );
+        s
+    }
+
+    fn host(&self, port: u32) -> &Host {
+        self.lab.host(0x1ce, port).unwrap()
+    }
+
+    fn addr(&self, port: u32) -> std::net::Ipv4Addr {
+        self.lab
+            .endpoints()
+            .iter()
+            .find(|e| e.port == port)
+            .unwrap()
+            .addr
+    }
+
+    /// Rewrites the configuration file and sends SIGHUP.
+    fn reload(&self, yaml: &str) {
+        std::fs::write(&self.config, yaml).unwrap();
+        signal(self.sluice.pid(), "HUP");
+    }
+}
+
+#[test]
+fn warm_reloads_and_a_broken_config_lose_no_packet() {
+    let s = Setup::new();
+    let ping = Pinger::start(s.host(1), s.addr(2));
+    std::thread::sleep(Duration::from_millis(300));
+    let other = moved();
+    for i in 0..10 {
+        s.reload(if i % 2 == 0 { &other } else { CONFIG });
+        s.sluice.wait_for("reconfigured: warm", i + 1);
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    s.reload("dps: {sw1: {dp_id: 0x1ce, interfaces: {1: {native_vlan: nosuchvlan}}}}\n");
+    s.sluice.wait_for("configuration rejected", 1);
+    std::thread::sleep(Duration::from_millis(300));
+    let (sent, received) = ping.stop();
+    assert!(sent >= 100, "only {sent} pings were sent");
+    assert_eq!(received, sent, "pings lost across reloads");
+    // After the ten reloads port 3 is back in the office VLAN: h1 reaches it.
+    assert!(s.host(1).ping(s.addr(3), 3, Duration::from_secs(5)));
+    // The broken configuration changed nothing.
+    assert_eq!(s.sluice.count("reconfigured: warm"), 10);
+}
+
+#[test]
+fn a_killed_controller_restarted_and_a_cut_connection_lose_no_packet() {
+    let Setup {
+        lab,
+        sluice,
+        config,
+        port,
+        _dir,
+    } = Setup::new();
+    let host = |p| lab.host(0x1ce, p).unwrap();
+    let addr = |p: u32| lab.endpoints().iter().find(|e| e.port == p).unwrap().addr;
+    let ping = Pinger::start(host(1), addr(2));
+    std::thread::sleep(Duration::from_millis(300));
+
+    // kill -9, then a new controller on the same address: the switch keeps forwarding on its
+    // own meanwhile, and the new controller adopts its flows rather than replacing them.
+    sluice.kill();
+    std::thread::sleep(Duration::from_millis(500));
+    let sluice = Sluice::start(&config, port);
+    sluice.wait_for("up:", 1);
+    sluice.wait_for("0 changes from what it held", 1);
+
+    // The controller connection is cut for a second (the bridge pointed at a closed port),
+    // then restored.
+    let bridge = lab.bridge(0x1ce).unwrap();
+    bridge
+        .set_controller(&format!("tcp:127.0.0.1:{}", free_port()))
+        .unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    bridge
+        .set_controller(&format!("tcp:127.0.0.1:{port}"))
+        .unwrap();
+    sluice.wait_for("up:", 2);
+    std::thread::sleep(Duration::from_millis(300));
+
+    let (sent, received) = ping.stop();
+    assert!(sent >= 100, "only {sent} pings were sent");
+    assert_eq!(
+        received, sent,
+        "pings lost across the restart and the reconnect"
+    );
+    assert_eq!(
+        sluice.count("0 changes from what it held"),
+        2,
+        "nothing to change"
+    );
+}
