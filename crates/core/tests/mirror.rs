@@ -205,27 +205,11 @@ fn the_loop_guard_on_a_looped_coprocessor_port() {
     );
 }
 
-/// The single-switch coprocessing example: port 13's traffic is mirrored into a loopback
-/// cable (out of port 12, back in on port 11); the ACL on port 11 tags it 999 and sends it
-/// to the analyser on port 24. Its first rule is the guard: a frame already tagged 999 has
-/// been round once and is dropped.
-const COPRO_EXAMPLE: &str = r#"
-acls:
-  to-analyser:
-    - rule: {vlan_vid: 999, actions: {allow: 0}}
-    - rule: {actions: {output: {vlan_vid: 999, port: 24}}}
-vlans:
-  office: {vid: 100}
-dps:
-  sw1:
-    dp_id: 1
-    interfaces:
-      11: {coprocessor: {strategy: vlan_vid}, acls_in: [to-analyser]}
-      12: {mirror: [13]}
-      13: {native_vlan: office}
-      14: {native_vlan: office}
-      24: {description: analyser}
-"#;
+/// The single-switch coprocessing example (`examples/coprocessor.yaml`): port 13's traffic
+/// is mirrored into a loopback cable (out of port 12, back in on port 11); the ACL on port
+/// 11 tags it 999 and sends it to the analyser on port 24. Its first rule is the guard: a
+/// frame already tagged 999 has been round once and is dropped.
+const COPRO_EXAMPLE: &str = include_str!("../../../examples/coprocessor.yaml");
 
 /// Sends `pkt`, and every frame that leaves port 12 back in on port 11 (the cable), until
 /// nothing is left or `limit` rounds pass; returns every frame that left port 24.
@@ -263,7 +247,8 @@ fn the_single_switch_coprocessing_example() {
     }
     // If the analyser's own output were looped too (port 24 also mirrored into the cable),
     // the guard stops the second round.
-    let cfg = COPRO_EXAMPLE.replace("12: {mirror: [13]}", "12: {mirror: [13, 24]}");
+    let cfg = COPRO_EXAMPLE.replace("mirror: [13]", "mirror: [13, 24]");
+    assert_ne!(cfg, COPRO_EXAMPLE);
     let mut net = TestNet::connected(&cfg);
     let (seen, rounds) = through_the_loop(&mut net, frame(13, mac(13), mac(14)), 10);
     assert_eq!(seen.len(), 1, "delivered once, not again and again");

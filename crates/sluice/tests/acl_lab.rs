@@ -690,27 +690,11 @@ fn a_coprocessor_frame_tagged_base_plus_n_leaves_port_n() {
     assert_eq!(at1, 0, "port 1 got it too");
 }
 
-/// The single-switch coprocessing example: port 13's traffic is mirrored into a loopback
-/// cable (a veth pair between ports 12 and 11), comes back in on port 11, whose ACL tags it
-/// 999 and sends it to the analyser on port 24. Its first rule is the guard against a frame
-/// coming round twice.
-const COPRO_EXAMPLE: &str = "
-acls:
-  to-analyser:
-    - rule: {vlan_vid: 999, actions: {allow: 0}}
-    - rule: {actions: {output: {vlan_vid: 999, port: 24}}}
-vlans:
-  office: {vid: 100}
-dps:
-  sw1:
-    dp_id: 0x57
-    interfaces:
-      11: {name: loop-in, coprocessor: {strategy: vlan_vid}, acls_in: [to-analyser]}
-      12: {name: loop-out, mirror: [13]}
-      13: {name: h13, native_vlan: office}
-      14: {name: h14, native_vlan: office}
-      24: {name: analyser}
-";
+/// The single-switch coprocessing example (`examples/coprocessor.yaml`): port 13's traffic
+/// is mirrored into a loopback cable (here a veth pair joining ports 12 and 11), comes back in
+/// on port 11, whose ACL tags it 999 and sends it to the analyser on port 24; its first rule
+/// guards against a frame coming round twice.
+const COPRO_EXAMPLE: &str = include_str!("../../../examples/coprocessor.yaml");
 
 fn coprocessing_example(which: Which) -> (usize, usize, usize) {
     let mut r = start(which, COPRO_EXAMPLE);
