@@ -311,6 +311,21 @@ fn mpls_pbb_metadata_tunnel_and_port_fields() {
 }
 
 #[test]
+fn contradicting_fields_are_reported() {
+    let config = sluice_config::load_str(&config(&block("dl_type: 0x806, tcp_dst: 80")))
+        .unwrap()
+        .config;
+    let dp = config.dps.values().next().unwrap();
+    let found = sluice_core::pipeline::acl::unmatchable(dp);
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!((found[0].acl.as_str(), found[0].rule), ("test", 0));
+    assert_eq!(
+        found[0].why.to_string(),
+        "its fields need different values of eth_type"
+    );
+}
+
+#[test]
 fn contradicting_fields_match_nothing() {
     // ARP with a TCP port can never match: no flow, so the next rule decides for both.
     let net = TestNet::connected(&config(&block("dl_type: 0x806, tcp_dst: 80")));

@@ -57,6 +57,19 @@ pub(crate) fn main(args: CheckArgs) -> anyhow::Result<()> {
                 for warning in &loaded.warnings {
                     writeln!(stderr, "{warning}")?;
                 }
+                for dp in loaded.config.dps.values() {
+                    for u in sluice_core::pipeline::acl::unmatchable(dp) {
+                        writeln!(
+                            stderr,
+                            "{}: warning: DP {}: rule {} of ACL {} can never match ({}): it installs no flow",
+                            path.display(),
+                            dp.name,
+                            u.rule + 1,
+                            u.acl,
+                            u.why
+                        )?;
+                    }
+                }
                 if args.expand {
                     let text = if args.json {
                         loaded.config.to_json() + "\n"

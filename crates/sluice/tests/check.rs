@@ -79,3 +79,22 @@ fn expand_prints_the_resolved_config() {
         "{yaml}"
     );
 }
+
+#[test]
+fn an_acl_rule_that_can_never_match_is_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("faucet.yaml");
+    std::fs::write(
+        &path,
+        "acls:\n  a:\n    - rule: {dl_type: 0x806, tcp_dst: 80, actions: {allow: 0}}\n    - rule: {actions: {allow: 1}}\nvlans:\n  office: {vid: 100}\ndps:\n  sw1:\n    dp_id: 1\n    interfaces:\n      1: {native_vlan: office, acls_in: [a]}\n",
+    )
+    .unwrap();
+    let out = sluice(&["check", path.to_str().unwrap()], &[]);
+    // FAUCET accepts it (the switch then refuses the rule's flow): valid, with a warning.
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("rule 1 of ACL a can never match") && err.contains("eth_type"),
+        "{err}"
+    );
+}

@@ -31,7 +31,7 @@ use sluice_ofp::msg::meter::{MeterBand, MeterFlags, MeterMod, MeterModCommand};
 use sluice_ofp::oxm::{OFPVID_PRESENT, OxmField, OxmKind};
 use sluice_ofp::{Action, Instruction, PortNo};
 
-use super::acl_match::{Forced, Implied, matches};
+use super::acl_match::{Forced, Implied, Unmatchable, matches};
 use super::compile::priority;
 use super::flow::{Flow, FlowSet};
 use super::nicira::{NxField, ct_action, is_ct_commit};
@@ -125,6 +125,61 @@ pub(super) fn compile(dp: &Dp, layout: &Layout, live: &[&sluice_config::Port], o
             }
         }
     }
+}
+
+/// An ACL rule that can match no packet where it is used (so it installs no flow).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unmatched {
+    /// The ACL's name.
+    pub acl: String,
+    /// The rule's position in the ACL (0-based).
+    pub rule: usize,
+    /// Why.
+    pub why: Unmatchable,
+}
+
+/// The rules of `dp`'s ACLs that can match nothing where they are used, in ACL order.
+pub fn unmatchable(dp: &Dp) -> Vec<Unmatched> {
+    let vid = |v: sluice_config::Vid| Some(v.0 | OFPVID_PRESENT);
+    let uses = dp
+        .ports
+        .values()
+        .flat_map(|p| {
+            p.acls_in.iter().map(|a| {
+                let forced = Forced {
+                    in_port: Some(p.number.0),
+                    vlan_vid: None,
+                };
+                (*a, forced)
+            })
+        })
+        .chain(dp.dp_acls.iter().map(|a| (*a, Forced::default())))
+        .chain(dp.vlans.values().flat_map(|v| {
+            v.acls_in.iter().chain(&v.acls_out).map(|a| {
+                let forced = Forced {
+                    in_port: None,
+                    vlan_vid: vid(v.vid),
+                };
+                (*a, forced)
+            })
+        }));
+    let mut out: Vec<Unmatched> = Vec::new();
+    for (id, forced) in uses {
+        let acl = dp.acl(id);
+        for (i, rule) in acl.rules.iter().enumerate() {
+            if let Err(why) = matches(&rule.matches, forced, &implied(rule)) {
+                let u = Unmatched {
+                    acl: acl.name.clone(),
+                    rule: i,
+                    why,
+                };
+                if !out.contains(&u) {
+                    out.push(u);
+                }
+            }
+        }
+    }
+    out
 }
 
 /// Whether some ACL of `dp` outputs to a fast-failover group (so the switch's groups must be
