@@ -102,6 +102,11 @@ impl Controller {
         }
     }
 
+    /// The configuration in force, if any.
+    pub fn config(&self) -> Option<&Config> {
+        self.config.as_deref()
+    }
+
     /// The connected datapaths.
     pub fn datapaths(&self) -> impl Iterator<Item = &Datapath> {
         self.datapaths.values()
@@ -311,6 +316,7 @@ impl Controller {
             reason: ps.reason,
             name: port.name.as_str().into_owned(),
             up: port.is_up() && ps.reason != PortReason::Delete,
+            state: port.state.bits(),
         }));
         if let Some(v) = self.valves.get_mut(&dp_id) {
             batch.take(v.port_status(ps.reason, &port));

@@ -174,6 +174,8 @@ pub enum Notification {
         name: String,
         /// Whether it is up (administratively and with a link).
         up: bool,
+        /// Its OpenFlow state bits (`OFPPS_*`), as the switch reported them.
+        state: u32,
     },
     /// A configured switch is being brought to its desired flows.
     DpProgramming {
@@ -283,6 +285,7 @@ impl fmt::Display for Notification {
                 reason,
                 name,
                 up,
+                ..
             } => write!(
                 f,
                 "DP {dp_id:#x} port {port_no} ({name}) {reason}, {}",

@@ -37,8 +37,10 @@ use crate::pipeline::{
 use crate::rng::Rng;
 use crate::time::Instant;
 
+mod counters;
 mod reload;
 
+pub use counters::PacketInCounters;
 use reload::Found;
 
 /// Where a valve is in bringing its switch up to date.
@@ -106,6 +108,8 @@ pub struct Valve {
     /// Packet-ins in the current second, for `ignore_learn_ins`.
     pkt_in_second: u64,
     pkt_in_count: u64,
+    /// Packet-ins received and how they were classified, for the metrics.
+    packet_ins: PacketInCounters,
 }
 
 impl Valve {
@@ -128,6 +132,7 @@ impl Valve {
             rng: Rng::new(seed ^ dp_id.0),
             pkt_in_second: 0,
             pkt_in_count: 0,
+            packet_ins: PacketInCounters::default(),
         }
     }
 
@@ -410,6 +415,7 @@ impl Valve {
     /// Messages go to `out.msgs` and notifications to `out.notes`, so a batch of packet-ins
     /// fills one output without allocating per packet.
     pub fn packet_in(&mut self, now: Instant, pi: &PacketIn, out: &mut ValveOutput) {
+        self.packet_ins.received += 1;
         if self.phase != Phase::Running {
             return;
         }
@@ -438,6 +444,7 @@ impl Valve {
                 .pkt_in_count
                 .is_multiple_of(dp.ignore_learn_ins.unsigned_abs())
         {
+            self.packet_ins.ignored += 1;
             return;
         }
         let Ok(meta) = PacketMeta::parse(&pi.data) else {
@@ -448,6 +455,7 @@ impl Valve {
             return;
         }
         let Some(tag) = meta.vlans.outer() else {
+            self.packet_ins.non_vlan += 1;
             return;
         };
         let vid = Vid(tag.vid().get());
@@ -458,6 +466,7 @@ impl Valve {
         let Some(vlan_max) = self.vlan_max_hosts.get(&vid.0) else {
             return;
         };
+        self.packet_ins.vlan += 1;
         let guard_s = u64::try_from(dp.cache_update_guard_time).unwrap_or(0);
         let limits = Limits {
             port_max: port.max_hosts,

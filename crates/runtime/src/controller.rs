@@ -21,17 +21,20 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::io;
+use std::sync::Arc;
 use std::time::Instant as StdInstant;
 
 use sluice_config::Config;
 use sluice_core::{Controller, Datapath, DisconnectReason, Event, Instant, Notification, Output};
 use sluice_ofp::{Encoded, Message};
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, mpsc, oneshot};
+use tokio::sync::{broadcast, mpsc, oneshot, watch};
 use tracing::{debug, info, warn};
 
 use crate::Options;
 use crate::switch::{self, Command, ConnId, SwitchEvent, SwitchHandle};
+use crate::telemetry::events::EventQueue;
+use crate::telemetry::{self, Published, Telemetry, TelemetryHandle};
 
 /// A connected switch, as the controller task sees it.
 struct Connected {
@@ -52,6 +55,11 @@ enum Request {
     /// A snapshot of the connected datapaths.
     Datapaths {
         reply: oneshot::Sender<Vec<Datapath>>,
+    },
+    /// A DP's static flows as last sent, in text form.
+    Flows {
+        dp_id: u64,
+        reply: oneshot::Sender<Option<String>>,
     },
 }
 
@@ -137,6 +145,22 @@ impl ServerHandle {
     }
 }
 
+impl ServerHandle {
+    /// A configured DP's static flows as the controller last sent them, one per line
+    /// (`None` if the DP has not connected since the controller started).
+    ///
+    /// # Errors
+    /// [`SendError::Stopped`] if the server has stopped.
+    pub async fn flows(&self, dp_id: u64) -> Result<Option<String>, SendError> {
+        let (reply, rx) = oneshot::channel();
+        self.tx
+            .send(Request::Flows { dp_id, reply })
+            .await
+            .map_err(|_| SendError::Stopped)?;
+        rx.await.map_err(|_| SendError::Stopped)
+    }
+}
+
 /// Barrier tokens of sends made through a [`ServerHandle`] have this bit set, so they never
 /// collide with the core's.
 const HANDLE_TOKEN: u64 = 1 << 63;
@@ -149,6 +173,8 @@ pub struct Server {
     notify: broadcast::Sender<Notification>,
     requests_tx: mpsc::Sender<Request>,
     requests_rx: mpsc::Receiver<Request>,
+    telemetry: watch::Sender<Arc<Published>>,
+    events: Option<(Arc<EventQueue>, Option<std::time::Duration>)>,
 }
 
 impl Server {
@@ -163,6 +189,8 @@ impl Server {
             notify,
             requests_tx,
             requests_rx,
+            telemetry: watch::Sender::new(Arc::default()),
+            events: None,
         }
     }
 
@@ -181,6 +209,23 @@ impl Server {
         ServerHandle {
             tx: self.requests_tx.clone(),
         }
+    }
+
+    /// What the controller publishes for metrics, the API and `sluice show` (once a
+    /// second, and when it starts).
+    pub fn telemetry(&self) -> TelemetryHandle {
+        telemetry::handle(self.telemetry.subscribe())
+    }
+
+    /// Sends FAUCET's events to `queue` (served by [`crate::telemetry::events::serve`]),
+    /// with a heartbeat event every `heartbeat` if given (FAUCET_EVENT_SOCK_HEARTBEAT).
+    pub fn with_events(
+        mut self,
+        queue: Arc<EventQueue>,
+        heartbeat: Option<std::time::Duration>,
+    ) -> Self {
+        self.events = Some((queue, heartbeat));
+        self
     }
 
     /// Notifications from the core (switches connecting, ports changing, errors), for the log
@@ -211,7 +256,16 @@ impl Server {
             switches: HashMap::new(),
             waiting: HashMap::new(),
             next_token: HANDLE_TOKEN,
+            telemetry: Telemetry::new(
+                self.telemetry.clone(),
+                (self.opts.echo_interval, self.opts.dead_after),
+            ),
         };
+        if let Some((queue, heartbeat)) = self.events.take() {
+            task.telemetry.set_events(queue, heartbeat);
+        }
+        task.telemetry.started(&task.core);
+        task.telemetry.publish(task.now(), &task.core);
         let mut next_conn: ConnId = 0;
         // Timers in the core (host expiry, bans) advance once a second.
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
@@ -240,6 +294,7 @@ impl Server {
                 _ = tick.tick() => {
                     let outputs = task.core.handle(task.now(), Event::Tick);
                     task.apply(outputs);
+                    task.telemetry.tick(task.now(), &task.core);
                 }
                 Some(ev) = events_rx.recv() => task.switch_event(ev),
             }
@@ -263,6 +318,7 @@ struct Task {
     /// Sends made through a handle, waiting for their barrier: (datapath, token) -> waiter.
     waiting: HashMap<(u64, u64), oneshot::Sender<Result<(), SendError>>>,
     next_token: u64,
+    telemetry: Telemetry,
 }
 
 impl Task {
@@ -308,6 +364,13 @@ impl Task {
             Request::Datapaths { reply } => {
                 let _ = reply.send(self.core.datapaths().cloned().collect());
             }
+            Request::Flows { dp_id, reply } => {
+                let flows = self
+                    .core
+                    .valve(dp_id)
+                    .map(|v| v.installed().flows.to_string());
+                let _ = reply.send(flows);
+            }
         }
     }
 
@@ -332,6 +395,7 @@ impl Task {
                     outputs = self.drop_switch(dp_id, DisconnectReason::Replaced);
                 }
                 self.switches.insert(dp_id, Connected { conn, handle });
+                self.telemetry.switch_up(dp_id, desc.as_deref());
                 outputs.extend(self.core.handle(
                     now,
                     Event::SwitchUp {
@@ -354,7 +418,15 @@ impl Task {
                     }
                     return;
                 }
-                self.core.handle(now, event)
+                let (dp_id, packet_ins) = (dp_of(&event), telemetry::packet_ins(&event));
+                self.telemetry.learning_frames(&event);
+                let started = (packet_ins > 0).then(StdInstant::now);
+                let outputs = self.core.handle(now, event);
+                if let Some(t) = started {
+                    self.telemetry
+                        .packet_ins_took(dp_id, t.elapsed(), packet_ins);
+                }
+                outputs
             }
             SwitchEvent::Down {
                 conn,
@@ -423,6 +495,7 @@ impl Task {
     fn apply(&mut self, outputs: Vec<Output>) {
         let mut queue = outputs;
         while !queue.is_empty() {
+            self.telemetry.observe(&self.core, &queue);
             let mut next = Vec::new();
             for out in queue {
                 match out {

@@ -5,16 +5,20 @@
 //! an already-bound listener and a shutdown future, so tests can bind `127.0.0.1:0` and stop
 //! the server when they are done.
 
+pub mod api;
 pub mod config;
 mod controller;
+pub mod http;
 pub mod reload;
 mod switch;
+pub mod telemetry;
 
 use std::time::Duration;
 
 pub use controller::{SendError, Server, ServerHandle};
 pub use reload::Reloader;
 pub use sluice_core::{Datapath, DisconnectReason, Notification, Restart};
+pub use telemetry::TelemetryHandle;
 
 /// Connection settings.
 #[derive(Debug, Clone, Copy)]

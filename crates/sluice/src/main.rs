@@ -4,6 +4,7 @@
 mod check;
 mod lab;
 mod run;
+mod telemetry;
 
 use clap::{Parser, Subcommand};
 

@@ -35,6 +35,8 @@ pub(crate) struct RunArgs {
     /// Address to accept OpenFlow connections on.
     #[arg(long, default_value = "0.0.0.0:6653", value_name = "ADDR:PORT")]
     listen: SocketAddr,
+    #[command(flatten)]
+    telemetry: crate::telemetry::TelemetryArgs,
 }
 
 /// Sets up logging as FAUCET does: FAUCET_LOG names a file (or STDOUT / STDERR), at
@@ -158,6 +160,7 @@ pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
             let hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
             tokio::spawn(Reloader::new(path, files).run(server.handle(), hup));
         }
+        let server = crate::telemetry::start(&args.telemetry, server).await;
         let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
         let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
         let shutdown = async move {

@@ -1,0 +1,471 @@
+//! Telemetry: FAUCET's Prometheus metrics, its event stream, and the snapshot the JSON API
+//! and `sluice show` read.
+//!
+//! ```text
+//!  controller task                                   other tasks (never touch the controller)
+//!  ───────────────                                   ───────────────────────────────────────
+//!  Telemetry::observe(outputs)  counters, event ids
+//!        │                      EventRecord ──► EventQueue ──► event socket writer
+//!  Telemetry::publish (1/s) ── Arc<Published> ──► watch ──► Prometheus scrape (renders text)
+//!                                                          └► JSON API, `sluice show`
+//! ```
+//!
+//! The controller task only bumps counters and, once a second, takes a
+//! [`sluice_core::telemetry::Snapshot`] (copying host tables and port states: well under a
+//! millisecond for 10,000 hosts) and publishes it behind an `Arc`. A scrape renders the
+//! latest published value on a blocking thread, so however large the text, packet-in handling
+//! does not pause for it. Values are therefore up to a second old; FAUCET refreshes its host
+//! metrics every five seconds.
+
+pub mod events;
+mod process;
+pub mod prometheus;
+
+pub use process::ProcessStats;
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use sluice_core::telemetry::{Counters, Snapshot, snapshot};
+use sluice_core::{Controller, Instant, Notification, Output, Restart};
+use sluice_ofp::msg::multipart::Desc;
+use tokio::sync::watch;
+
+use bytes::Bytes;
+use events::{EventBody, EventQueue, EventRecord, LearnFrame};
+
+/// What the controller task publishes once a second for readers.
+#[derive(Debug, Clone, Default)]
+pub struct Published {
+    /// The core's state and counters.
+    pub snapshot: Snapshot,
+    /// Each connected switch's description (DESC reply), by datapath id.
+    pub desc: BTreeMap<u64, Desc>,
+    /// The id of the last event (FAUCET's `faucet_event_id`).
+    pub event_id: u64,
+    /// Wall-clock seconds since the Unix epoch when this was published.
+    pub taken: f64,
+    /// Wall-clock seconds since the Unix epoch when the controller started (the `_created`
+    /// time of counters that exist from the start).
+    pub started: f64,
+    /// When each DP's series were created (it entered the configuration or connected).
+    pub created: BTreeMap<u64, f64>,
+    /// The echo keepalive settings, for FAUCET's `ryu_config` metric: seconds between echo
+    /// requests, and unanswered requests before a switch is declared dead.
+    pub echo: (f64, f64),
+}
+
+/// A reader's view of what the controller publishes.
+#[derive(Debug, Clone)]
+pub struct TelemetryHandle {
+    rx: watch::Receiver<Arc<Published>>,
+}
+
+impl TelemetryHandle {
+    /// A handle that always reads `published` (for tests and benchmarks of readers).
+    pub fn fixed(published: Published) -> TelemetryHandle {
+        let (tx, rx) = watch::channel(Arc::new(published));
+        // The value stays readable after the sender is gone.
+        drop(tx);
+        TelemetryHandle { rx }
+    }
+
+    /// The latest published state.
+    pub fn latest(&self) -> Arc<Published> {
+        self.rx.borrow().clone()
+    }
+
+    /// Waits until something newer than what was last seen through this handle is
+    /// published, then returns it.
+    ///
+    /// # Errors
+    /// If the controller has stopped.
+    pub async fn changed(&mut self) -> Result<Arc<Published>, watch::error::RecvError> {
+        self.rx.changed().await?;
+        Ok(self.rx.borrow_and_update().clone())
+    }
+}
+
+/// Wall-clock seconds since the Unix epoch.
+pub(crate) fn wall_now() -> f64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// The controller task's telemetry state.
+#[derive(Debug)]
+pub(crate) struct Telemetry {
+    counters: Counters,
+    desc: BTreeMap<u64, Desc>,
+    created: BTreeMap<u64, f64>,
+    started: f64,
+    echo: (f64, f64),
+    event_id: u64,
+    events: Option<Arc<EventQueue>>,
+    heartbeat: Option<(Duration, std::time::Instant)>,
+    /// The frames of the packet-ins being handled, by (DP, source MAC), kept only while
+    /// an event socket is open: L2_LEARN reports what the learned frame carried.
+    frames: std::collections::HashMap<(u64, [u8; 6]), Bytes>,
+    tx: watch::Sender<Arc<Published>>,
+}
+
+impl Telemetry {
+    /// Telemetry publishing to `tx`; `echo` is the keepalive interval and the silence after
+    /// which a switch is dead.
+    pub(crate) fn new(tx: watch::Sender<Arc<Published>>, echo: (Duration, Duration)) -> Self {
+        let interval = echo.0.as_secs_f64();
+        let unanswered = if interval > 0.0 {
+            (echo.1.as_secs_f64() / interval).floor()
+        } else {
+            0.0
+        };
+        Telemetry {
+            counters: Counters::new(),
+            desc: BTreeMap::new(),
+            created: BTreeMap::new(),
+            started: wall_now(),
+            echo: (interval, unanswered),
+            event_id: 0,
+            events: None,
+            heartbeat: None,
+            frames: std::collections::HashMap::new(),
+            tx,
+        }
+    }
+
+    /// Sends events to `queue` as well as counting them.
+    pub(crate) fn set_events(&mut self, queue: Arc<EventQueue>, heartbeat: Option<Duration>) {
+        self.events = Some(queue);
+        self.heartbeat = heartbeat
+            .filter(|d| !d.is_zero())
+            .map(|d| (d, std::time::Instant::now()));
+    }
+
+    /// The controller started: FAUCET announces each configured DP as new, then the
+    /// configuration as loaded.
+    pub(crate) fn started(&mut self, core: &Controller) {
+        let Some(config) = core.config() else { return };
+        let dps: Vec<(u64, Arc<str>)> = config
+            .dps_in_config_order()
+            .iter()
+            .map(|d| (d.dp_id.0, Arc::from(d.name.as_str())))
+            .collect();
+        for (dp_id, name) in dps {
+            self.event(
+                dp_id,
+                name,
+                EventBody::ConfigRestart {
+                    restart_type: Restart::New,
+                },
+            );
+        }
+        let body = loaded(core, None);
+        self.event(0, Arc::from("0"), body);
+    }
+
+    /// A switch completed its handshake and described itself.
+    pub(crate) fn switch_up(&mut self, dp_id: u64, desc: Option<&Desc>) {
+        match desc {
+            Some(d) => self.desc.insert(dp_id, d.clone()),
+            None => self.desc.remove(&dp_id),
+        };
+    }
+
+    /// A batch of `n` packet-ins from `dp_id` took `took` to handle.
+    pub(crate) fn packet_ins_took(&mut self, dp_id: u64, took: Duration, n: u64) {
+        self.counters.packet_ins_took(dp_id, took.as_secs_f64(), n);
+    }
+
+    /// Keeps the frames of a batch of packet-ins for the L2_LEARN events their handling
+    /// may cause (only when there is an event socket: otherwise nothing is kept).
+    pub(crate) fn learning_frames(&mut self, event: &sluice_core::Event) {
+        if self.events.is_none() {
+            return;
+        }
+        if let sluice_core::Event::Messages { dp_id, msgs } = event {
+            for (_, m) in msgs {
+                if let sluice_ofp::Message::PacketIn(pi) = m
+                    && let Some(src) = pi.data.get(6..12).and_then(|s| <[u8; 6]>::try_from(s).ok())
+                {
+                    self.frames.insert((*dp_id, src), pi.data.clone());
+                }
+            }
+        }
+    }
+
+    /// Counts a batch of the core's outputs and turns its notifications into events. `core`
+    /// is the state after the batch.
+    pub(crate) fn observe(&mut self, core: &Controller, outputs: &[Output]) {
+        self.counters.observe(outputs);
+        for out in outputs {
+            if let Output::Notify(n) = out {
+                self.notification(core, n);
+            }
+        }
+        self.frames.clear();
+    }
+
+    fn dp_name(core: &Controller, dp_id: u64) -> Option<Arc<str>> {
+        core.config()?
+            .dps
+            .get(&sluice_config::DpId(dp_id))
+            .map(|d| Arc::from(d.name.as_str()))
+    }
+
+    fn notification(&mut self, core: &Controller, n: &Notification) {
+        match n {
+            Notification::DpConnected { dp_id, .. } => {
+                let Some(name) = Self::dp_name(core, *dp_id) else {
+                    return;
+                };
+                self.created.entry(*dp_id).or_insert_with(wall_now);
+                self.event(
+                    *dp_id,
+                    name.clone(),
+                    EventBody::DpChange {
+                        reason: "cold_start",
+                    },
+                );
+                let status = ports_status(core, *dp_id);
+                self.event(*dp_id, name, EventBody::PortsStatus(status));
+            }
+            Notification::DpDisconnected { dp_id, .. } => {
+                if let Some(name) = Self::dp_name(core, *dp_id) {
+                    self.event(
+                        *dp_id,
+                        name,
+                        EventBody::DpChange {
+                            reason: "disconnect",
+                        },
+                    );
+                }
+                self.desc.remove(dp_id);
+            }
+            Notification::PortChange {
+                dp_id,
+                port_no,
+                reason,
+                up,
+                state,
+                ..
+            } => {
+                let Some(name) = Self::dp_name(core, *dp_id) else {
+                    return;
+                };
+                self.event(
+                    *dp_id,
+                    name,
+                    EventBody::PortChange {
+                        port_no: port_no.0,
+                        reason: reason.to_string(),
+                        state: *state,
+                        status: *up,
+                    },
+                );
+            }
+            Notification::HostLearned {
+                dp_id,
+                vid,
+                mac,
+                port,
+                moved_from,
+            } => {
+                if let Some(name) = Self::dp_name(core, *dp_id) {
+                    let frame = self
+                        .frames
+                        .get(&(*dp_id, mac.0))
+                        .and_then(|data| LearnFrame::parse(data));
+                    self.event(
+                        *dp_id,
+                        name,
+                        EventBody::L2Learn {
+                            port_no: *port,
+                            previous_port_no: *moved_from,
+                            vid: *vid,
+                            eth_src: *mac,
+                            frame,
+                        },
+                    );
+                }
+            }
+            Notification::HostExpired {
+                dp_id,
+                vid,
+                mac,
+                port,
+            } => {
+                if let Some(name) = Self::dp_name(core, *dp_id) {
+                    self.event(
+                        *dp_id,
+                        name,
+                        EventBody::L2Expire {
+                            port_no: *port,
+                            vid: *vid,
+                            eth_src: *mac,
+                        },
+                    );
+                }
+            }
+            // FAUCET sends no event for a DP that left the configuration.
+            Notification::DpReconfigured { dp_id, restart } if *restart != Restart::Removed => {
+                if let Some(name) = Self::dp_name(core, *dp_id) {
+                    self.created.entry(*dp_id).or_insert_with(wall_now);
+                    let body = EventBody::ConfigRestart {
+                        restart_type: *restart,
+                    };
+                    self.event(*dp_id, name, body);
+                }
+            }
+            Notification::ConfigApplied { .. } => {
+                let body = loaded(core, None);
+                self.event(0, Arc::from("0"), body);
+            }
+            Notification::ConfigRejected { errors } => {
+                let body = loaded(core, Some(errors));
+                self.event(0, Arc::from("0"), body);
+            }
+            _ => {}
+        }
+    }
+
+    /// Gives the next event id to an event and queues it for the event socket, if any.
+    fn event(&mut self, dp_id: u64, dp_name: Arc<str>, body: EventBody) {
+        self.event_id += 1;
+        if let Some(q) = &self.events {
+            q.push(EventRecord {
+                id: self.event_id,
+                time: wall_now(),
+                dp_id,
+                dp_name,
+                body,
+            });
+        }
+    }
+
+    /// A second passed: sends the heartbeat event if one is due, and publishes a new
+    /// snapshot.
+    pub(crate) fn tick(&mut self, now: Instant, core: &Controller) {
+        if let Some((every, last)) = &mut self.heartbeat
+            && last.elapsed() >= *every
+        {
+            *last = std::time::Instant::now();
+            self.event(0, Arc::from("0"), EventBody::Heartbeat);
+        }
+        self.publish(now, core);
+    }
+
+    /// Publishes the current state for readers.
+    pub(crate) fn publish(&mut self, now: Instant, core: &Controller) {
+        let snapshot = snapshot(now, core, &self.counters);
+        for dp in &snapshot.dps {
+            self.created.entry(dp.dp_id).or_insert(self.started);
+        }
+        let published = Published {
+            snapshot,
+            desc: self.desc.clone(),
+            event_id: self.event_id,
+            taken: wall_now(),
+            started: self.started,
+            created: self.created.clone(),
+            echo: self.echo,
+        };
+        self.tx.send_replace(Arc::new(published));
+    }
+}
+
+/// The packet-ins in an event from a switch (timed for `faucet_packet_in_secs`).
+pub(crate) fn packet_ins(event: &sluice_core::Event) -> u64 {
+    match event {
+        sluice_core::Event::Messages { msgs, .. } => msgs
+            .iter()
+            .filter(|(_, m)| matches!(m, sluice_ofp::Message::PacketIn(_)))
+            .count() as u64,
+        _ => 0,
+    }
+}
+
+/// A reader of what `tx`'s telemetry publishes.
+pub(crate) fn handle(rx: watch::Receiver<Arc<Published>>) -> TelemetryHandle {
+    TelemetryHandle { rx }
+}
+
+/// Whether each configured port of a DP is up, as FAUCET's PORTS_STATUS reports it.
+fn ports_status(core: &Controller, dp_id: u64) -> Vec<(u32, bool)> {
+    let Some(dp) = core
+        .config()
+        .and_then(|c| c.dps.get(&sluice_config::DpId(dp_id)))
+    else {
+        return Vec::new();
+    };
+    let sw = core.datapath(dp_id);
+    dp.ports
+        .values()
+        .map(|p| {
+            let up = sw
+                .and_then(|s| s.ports.get(&sluice_ofp::PortNo(p.number.0)))
+                .is_some_and(sluice_ofp::Port::is_up);
+            (p.number.0, up || !p.opstatus_reconf)
+        })
+        .collect()
+}
+
+/// FAUCET's config-wide CONFIG_CHANGE: the files in force and their hashes, or the error.
+fn loaded(core: &Controller, error: Option<&String>) -> EventBody {
+    let files: Vec<(String, Option<String>)> = core
+        .config()
+        .map(|c| {
+            c.files
+                .iter()
+                .map(|f| (f.path.display().to_string(), f.sha256_hex()))
+                .collect()
+        })
+        .unwrap_or_default();
+    // Like FAUCET, only files that were read (a missing optional include has no hash).
+    let present = files.iter().filter(|(_, h)| h.is_some());
+    match error {
+        None => EventBody::ConfigLoaded {
+            success: true,
+            config_files: present
+                .clone()
+                .map(|(f, _)| f.as_str())
+                .collect::<Vec<_>>()
+                .join(","),
+            hashes: present
+                .filter_map(|(_, h)| h.as_deref())
+                .collect::<Vec<_>>()
+                .join(","),
+            error: String::new(),
+        },
+        Some(e) => EventBody::ConfigLoaded {
+            success: false,
+            config_files: files.first().map(|(f, _)| f.clone()).unwrap_or_default(),
+            hashes: String::new(),
+            error: e.clone(),
+        },
+    }
+}
+
+/// Serves FAUCET's metrics on `listener` until the task is dropped. As with FAUCET, any
+/// path answers with every metric. Each scrape renders the latest published state on a
+/// blocking thread, away from the controller.
+pub async fn serve_metrics(listener: tokio::net::TcpListener, telemetry: TelemetryHandle) {
+    crate::http::serve(listener, move |_req| {
+        let published = telemetry.latest();
+        async move {
+            let rendered = tokio::task::spawn_blocking(move || {
+                let process = process::ProcessStats::read();
+                let mut text = String::with_capacity(64 * 1024);
+                prometheus::render(&published, Some(&process), &mut text);
+                text
+            })
+            .await;
+            match rendered {
+                Ok(text) => crate::http::Response::ok(prometheus::CONTENT_TYPE, text),
+                Err(_) => crate::http::Response::error(503, "metrics could not be rendered"),
+            }
+        }
+    })
+    .await;
+}
