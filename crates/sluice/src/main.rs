@@ -1,6 +1,7 @@
 //! The `sluice` command: argument parsing, logging and signals; everything else lives in the
 //! library crates.
 
+mod bench;
 mod check;
 mod lab;
 mod run;
@@ -26,6 +27,9 @@ enum Command {
     /// network namespace on every VLAN port), run the controller on it and show who reaches
     /// whom. Needs root.
     Lab(lab::LabArgs),
+    /// Load a controller as N emulated OpenFlow 1.3 switches and measure it: learning rate
+    /// and latency, connect and reload times, memory per switch.
+    Bench(bench::BenchArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -34,5 +38,6 @@ fn main() -> anyhow::Result<()> {
         Command::Run(args) => run::main(args),
         Command::Check(args) => check::main(args),
         Command::Lab(args) => lab::main(args),
+        Command::Bench(args) => bench::main(args),
     }
 }
