@@ -356,6 +356,11 @@ fn no_matching_rule_drops() {
     assert!(net.trace(&udp4(1, 53)).is_dropped());
     // The other ports have no ACL: everything passes.
     assert!(net.trace(&udp4(2, 53)).is_output(1, None));
+    // A port without VLANs is not set up (as in FAUCET): no flow lets its input in.
+    let in_port_5 =
+        |f: &&sluice_fakeswitch::FlowEntry| f.match_.in_port() == Some(sluice_ofp::PortNo(5));
+    assert_eq!(net.sw.table_flows(0).filter(in_port_5).count(), 0);
+    assert!(net.trace(&bcast(5)).is_dropped());
 }
 
 #[test]

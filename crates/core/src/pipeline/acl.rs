@@ -68,7 +68,7 @@ pub(super) fn compile(dp: &Dp, layout: &Layout, live: &[&sluice_config::Port], o
         if !dp.dp_acls.is_empty() {
             acl_flows(dp, &dp.dp_acls, false, Forced::default(), at, out);
         } else {
-            for port in live.iter().filter(|p| !p.output_only) {
+            for port in live.iter().filter(|p| takes_input(p)) {
                 let forced = Forced {
                     in_port: Some(port.number.0),
                     vlan_vid: None,
@@ -192,6 +192,18 @@ pub fn uses_groups(dp: &Dp) -> bool {
                 .any(|s| matches!(s, OutputAction::Failover { .. }))
         })
     })
+}
+
+/// Whether a port's input goes through the pipeline: FAUCET sets up only the ports in a
+/// VLAN, stack and coprocessor ports (and explicitly output-only ones, whose input it
+/// drops); any other port (a mirror or ACL output target, a port with no VLAN) gets no flows,
+/// so what it receives misses the first table and is dropped.
+fn takes_input(p: &sluice_config::Port) -> bool {
+    let set_up = p.native_vlan.is_some()
+        || !p.tagged_vlans.is_empty()
+        || p.stack.is_some()
+        || p.coprocessor.is_some();
+    set_up && !p.output_only
 }
 
 /// The flows of the rules of `acls`, in order, from the filter priority down.
