@@ -65,10 +65,14 @@ fn free_port() -> u16 {
 
 /// Starts `which` on `yaml`, listening on a port of its own; the OVS target to point at it.
 fn controller(which: Which, yaml: &str) -> (Controller, String) {
+    controller_on(which, yaml, free_port())
+}
+
+/// Starts `which` on `yaml`, listening on `port`.
+fn controller_on(which: Which, yaml: &str, port: u16) -> (Controller, String) {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("faucet.yaml");
     std::fs::write(&cfg, yaml).unwrap();
-    let port = free_port();
     let log = File::create(dir.path().join("out.log")).unwrap();
     let mut cmd = match which {
         Which::Sluice => {
@@ -114,7 +118,7 @@ struct Running {
     // Field order is drop order: the lab goes before the controller.
     lab: Lab,
     extra: Vec<Veth>,
-    _ctl: Controller,
+    ctl: Option<Controller>,
 }
 
 fn preflight() {
@@ -138,7 +142,7 @@ fn start(which: Which, yaml: &str) -> Running {
     let r = Running {
         lab,
         extra: Vec::new(),
-        _ctl: ctl,
+        ctl: Some(ctl),
     };
     r.settle();
     r
@@ -719,6 +723,81 @@ fn the_single_switch_coprocessing_example() {
         "the analyser saw each ICMP once"
     );
     assert_eq!(all, 6, "and nothing else tagged 999");
+}
+
+/// Conntrack with NAT and a mark, masked fields, a meter, a failover group and VLAN
+/// rewriting in one configuration.
+const EVERYTHING: &str = r#"
+acls:
+  a:
+    - rule: {eth_type: 0x800, ct_state: 0/0x20, actions: {ct: {zone: 5, table: 0}}}
+    - rule:
+        eth_type: 0x800
+        ct_state: 0x21/0x21
+        actions:
+          allow: 1
+          ct: {zone: 5, table: 1, flags: 1, mark: 7, nat: {flags: 1, range_ipv4_min: 10.1.0.1, range_ipv4_max: 10.1.0.5}}
+    - rule: {eth_type: 0x800, ct_state: 0x22/0x22, ct_mark: 7, actions: {allow: 1, meter: m}}
+    - rule: {tcp_dst: 0x1000/0xf000, ipv6_src: "fc00::/64", actions: {allow: 0}}
+    - rule: {eth_src: "0e:00:00:00:00:00/ff:ff:ff:00:00:00", actions: {output: {failover: {group_id: 7, ports: [2, 3]}}}}
+    - rule: {udp_dst: 53, actions: {output: [{vlan_vid: 300}, {port: 3}, {pop_vlans: 1}, {port: 2}]}}
+    - rule: {actions: {allow: 1}}
+meters:
+  m:
+    meter_id: 3
+    entry: {flags: [KBPS, BURST], bands: [{type: DROP, rate: 2000, burst_size: 200}]}
+vlans:
+  office: {vid: 100}
+dps:
+  sw1:
+    dp_id: 0x58
+    interfaces:
+      1: {name: h1, native_vlan: office, acls_in: [a]}
+      2: {name: h2, native_vlan: office}
+      3: {name: h3, native_vlan: office}
+"#;
+
+#[test]
+fn a_restarted_controller_finds_every_acl_flow_group_and_meter_in_place() {
+    preflight();
+    let config = sluice_config::load_str(EVERYTHING).unwrap().config;
+    let port = free_port();
+    let (first, target) = controller_on(Which::Sluice, EVERYTHING, port);
+    let lab = Lab::build(&config, &target).unwrap();
+    let mut r = Running {
+        lab,
+        extra: Vec::new(),
+        ctl: Some(first),
+    };
+    r.settle();
+    let flows = r.bridge().ofctl("dump-flows", &["--no-stats"]).unwrap();
+    assert!(
+        flows.contains("ct(commit,table=1,zone=5,nat(src=10.1.0.1-10.1.0.5)"),
+        "{flows}"
+    );
+    assert!(
+        flows.contains("meter:3") && flows.contains("group:7"),
+        "{flows}"
+    );
+    // The controller stops; a new one on the same port reads the switch's flows, groups and
+    // meters, and finds nothing to change.
+    r.ctl = None;
+    let (second, _) = controller_on(Which::Sluice, EVERYTHING, port);
+    let log = second._dir.path().join("controller.log");
+    r.ctl = Some(second);
+    let until = Instant::now() + Duration::from_secs(20);
+    let line = loop {
+        let text = std::fs::read_to_string(&log).unwrap_or_default();
+        if let Some(l) = text.lines().find(|l| l.contains("programming:")) {
+            break l.to_string();
+        }
+        assert!(
+            Instant::now() < until,
+            "the switch did not reconnect:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(line.contains(" 0 changes"), "{line}");
 }
 
 // ===== side by side with FAUCET =====
