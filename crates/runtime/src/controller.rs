@@ -29,12 +29,17 @@ use sluice_core::{Controller, Datapath, DisconnectReason, Event, Instant, Notifi
 use sluice_ofp::{Encoded, Message};
 use tokio::net::TcpListener;
 use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
 use crate::Options;
-use crate::switch::{self, Command, ConnId, SwitchEvent, SwitchHandle};
+
+mod ha;
+
+use crate::switch::{self, Command, ConnId, Stream, SwitchEvent, SwitchHandle};
 use crate::telemetry::events::EventQueue;
 use crate::telemetry::{self, Published, Telemetry, TelemetryHandle};
+pub use ha::HaRole;
 
 /// A connected switch, as the controller task sees it.
 struct Connected {
@@ -173,6 +178,10 @@ pub struct Server {
     notify: broadcast::Sender<Notification>,
     requests_tx: mpsc::Sender<Request>,
     requests_rx: mpsc::Receiver<Request>,
+    /// With TLS: every connection is TLS, terminated with this.
+    tls: Option<TlsAcceptor>,
+    /// One of two controllers, in this role.
+    ha: Option<HaRole>,
     telemetry: watch::Sender<Arc<Published>>,
     events: Option<(Arc<EventQueue>, Option<std::time::Duration>)>,
 }
@@ -189,6 +198,8 @@ impl Server {
             notify,
             requests_tx,
             requests_rx,
+            tls: None,
+            ha: None,
             telemetry: watch::Sender::new(Arc::default()),
             events: None,
         }
@@ -202,6 +213,18 @@ impl Server {
             seed,
             ..Server::new(opts)
         }
+    }
+
+    /// Accepts only TLS connections, set up by `tls` (see [`crate::tls::acceptor`]).
+    pub fn with_tls(mut self, tls: TlsAcceptor) -> Self {
+        self.tls = Some(tls);
+        self
+    }
+
+    /// Runs as one of two controllers of the same switches, in `role` (see [`HaRole`]).
+    pub fn with_ha(mut self, role: HaRole) -> Self {
+        self.ha = Some(role);
+        self
     }
 
     /// A handle for sending to switches and asking about them while the server runs.
@@ -256,6 +279,7 @@ impl Server {
             switches: HashMap::new(),
             waiting: HashMap::new(),
             next_token: HANDLE_TOKEN,
+            ha: self.ha.map(ha::Ha::start),
             telemetry: Telemetry::new(
                 self.telemetry.clone(),
                 (self.opts.echo_interval, self.opts.dead_after),
@@ -281,8 +305,23 @@ impl Server {
                         if let Err(e) = stream.set_nodelay(true) {
                             warn!(%peer, "could not set TCP_NODELAY: {e}");
                         }
-                        info!(%peer, conn = next_conn, "switch connecting");
-                        tokio::spawn(switch::run(next_conn, stream, peer, self.opts, events_tx.clone()));
+                        // (At debug: a backup controller checks this address twice a second.)
+                        debug!(%peer, conn = next_conn, "switch connecting");
+                        let (conn, opts, events) = (next_conn, self.opts, events_tx.clone());
+                        match &self.tls {
+                            None => {
+                                tokio::spawn(switch::run(conn, Stream::Tcp(stream), peer, opts, events));
+                            }
+                            Some(tls) => {
+                                let tls = tls.clone();
+                                tokio::spawn(async move {
+                                    match crate::tls::terminate(&tls, stream, opts.handshake_timeout).await {
+                                        Ok(plain) => switch::run(conn, Stream::Tls(plain), peer, opts, events).await,
+                                        Err(e) => warn!(%peer, "TLS handshake failed, connection refused: {e}"),
+                                    }
+                                });
+                            }
+                        }
                     }
                     Err(e) => {
                         // Out of file descriptors and the like: back off instead of spinning.
@@ -292,7 +331,8 @@ impl Server {
                 },
                 Some(req) = self.requests_rx.recv() => task.request(req),
                 _ = tick.tick() => {
-                    let outputs = task.core.handle(task.now(), Event::Tick);
+                    let mut outputs = task.core.handle(task.now(), Event::Tick);
+                    outputs.extend(task.ha_tick());
                     task.apply(outputs);
                     task.telemetry.tick(task.now(), &task.core);
                 }
@@ -319,6 +359,8 @@ struct Task {
     waiting: HashMap<(u64, u64), oneshot::Sender<Result<(), SendError>>>,
     next_token: u64,
     telemetry: Telemetry,
+    /// With two controllers: roles, and the switches we are a slave of.
+    ha: Option<ha::Ha>,
 }
 
 impl Task {
@@ -386,6 +428,12 @@ impl Task {
                 handle,
             } => {
                 let dp_id = features.datapath_id;
+                if self.ha.is_some() {
+                    self.telemetry.switch_up(dp_id, desc.as_deref());
+                    let outputs = self.ha_up(conn, features, desc, ports, handle);
+                    self.apply(outputs);
+                    return;
+                }
                 let mut outputs = Vec::new();
                 if self.switches.contains_key(&dp_id) {
                     warn!(
@@ -418,10 +466,22 @@ impl Task {
                     }
                     return;
                 }
+                let mut outputs = Vec::new();
+                let event = if self.ha.is_some() {
+                    match self.ha_filter(event, &mut outputs) {
+                        Some(e) => e,
+                        None => {
+                            self.apply(outputs);
+                            return;
+                        }
+                    }
+                } else {
+                    event
+                };
                 let (dp_id, packet_ins) = (dp_of(&event), telemetry::packet_ins(&event));
                 self.telemetry.learning_frames(&event);
                 let started = (packet_ins > 0).then(StdInstant::now);
-                let outputs = self.core.handle(now, event);
+                outputs.extend(self.core.handle(now, event));
                 if let Some(t) = started {
                     self.telemetry
                         .packet_ins_took(dp_id, t.elapsed(), packet_ins);
@@ -437,6 +497,7 @@ impl Task {
                 if !self.is_current(conn, dp_id) {
                     return;
                 }
+                self.ha_down(dp_id);
                 self.drop_switch(dp_id, reason)
             }
         };

@@ -12,10 +12,11 @@ pub mod http;
 pub mod reload;
 mod switch;
 pub mod telemetry;
+pub mod tls;
 
 use std::time::Duration;
 
-pub use controller::{SendError, Server, ServerHandle};
+pub use controller::{HaRole, SendError, Server, ServerHandle};
 pub use reload::Reloader;
 pub use sluice_core::{Datapath, DisconnectReason, Notification, Restart};
 pub use telemetry::TelemetryHandle;

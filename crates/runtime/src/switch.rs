@@ -26,7 +26,8 @@ use sluice_ofp::{
     frame_len,
 };
 use tokio::io::Interest;
-use tokio::net::TcpStream;
+use tokio::io::Ready;
+use tokio::net::{TcpStream, UnixStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::{Instant, sleep_until};
 use tracing::{debug, warn};
@@ -110,9 +111,42 @@ fn remember(recent: &mut VecDeque<(u32, Vec<u8>)>, xid: u32, frame: &[u8]) {
 /// Why the connection must close.
 type Close = DisconnectReason;
 
+/// A switch's socket: TCP, or for a TLS connection the local end of the socket pair its
+/// terminating task copies plain bytes through (see [`crate::tls`]).
+#[derive(Debug)]
+pub(crate) enum Stream {
+    /// Plain OpenFlow over TCP.
+    Tcp(TcpStream),
+    /// OpenFlow over TLS, decrypted.
+    Tls(UnixStream),
+}
+
+impl Stream {
+    async fn ready(&self, interest: Interest) -> io::Result<Ready> {
+        match self {
+            Stream::Tcp(s) => s.ready(interest).await,
+            Stream::Tls(s) => s.ready(interest).await,
+        }
+    }
+
+    fn try_read_buf(&self, buf: &mut BytesMut) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.try_read_buf(buf),
+            Stream::Tls(s) => s.try_read_buf(buf),
+        }
+    }
+
+    fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.try_write(buf),
+            Stream::Tls(s) => s.try_write(buf),
+        }
+    }
+}
+
 /// One connection's state.
 struct Conn {
-    stream: TcpStream,
+    stream: Stream,
     peer: SocketAddr,
     rbuf: BytesMut,
     wbuf: Vec<u8>,
@@ -128,7 +162,7 @@ struct Conn {
 }
 
 impl Conn {
-    fn new(stream: TcpStream, peer: SocketAddr, opts: Options) -> Self {
+    fn new(stream: Stream, peer: SocketAddr, opts: Options) -> Self {
         Conn {
             stream,
             peer,
@@ -558,7 +592,7 @@ async fn handshake(c: &mut Conn) -> Result<Handshake, Close> {
 /// controller.
 pub(crate) async fn run(
     conn: ConnId,
-    stream: TcpStream,
+    stream: Stream,
     peer: SocketAddr,
     opts: Options,
     events: mpsc::Sender<SwitchEvent>,

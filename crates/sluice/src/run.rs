@@ -17,7 +17,8 @@ use std::sync::Mutex;
 use anyhow::Context;
 use clap::Args;
 use sluice_runtime::config::{first_existing, load};
-use sluice_runtime::{Options, Reloader, Server};
+use sluice_runtime::tls::{self, TlsFiles};
+use sluice_runtime::{HaRole, Options, Reloader, Server};
 use tokio::net::TcpListener;
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
@@ -35,8 +36,32 @@ pub(crate) struct RunArgs {
     /// Address to accept OpenFlow connections on.
     #[arg(long, default_value = "0.0.0.0:6653", value_name = "ADDR:PORT")]
     listen: SocketAddr,
+    /// OpenFlow over TLS: the controller's private key (PEM), as FAUCET's --ctl-privkey.
+    #[arg(long, value_name = "FILE", requires = "ctl_cert")]
+    ctl_privkey: Option<PathBuf>,
+    /// OpenFlow over TLS: the controller's certificate (PEM), as FAUCET's --ctl-cert.
+    #[arg(long, value_name = "FILE", requires = "ctl_privkey")]
+    ctl_cert: Option<PathBuf>,
+    /// With TLS: CA certificates (PEM) a switch's certificate must chain to; a switch
+    /// without one is refused (FAUCET's --ca-certs).
+    #[arg(long, value_name = "FILE", requires = "ctl_cert")]
+    ca_certs: Option<PathBuf>,
+    /// Run as one of two controllers of the same switches: the primary is master of every
+    /// switch; the backup takes over while the primary (--ha-peer) does not answer.
+    #[arg(long, value_enum, value_name = "ROLE")]
+    ha_role: Option<HaArg>,
+    /// The backup's view of the primary: the primary's OpenFlow address.
+    #[arg(long, value_name = "ADDR:PORT", required_if_eq("ha_role", "backup"))]
+    ha_peer: Option<SocketAddr>,
     #[command(flatten)]
     telemetry: crate::telemetry::TelemetryArgs,
+}
+
+/// `--ha-role`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum HaArg {
+    Primary,
+    Backup,
 }
 
 /// Sets up logging as FAUCET does: FAUCET_LOG names a file (or STDOUT / STDERR), at
@@ -143,6 +168,23 @@ pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
         },
     };
 
+    let server = match (&args.ctl_privkey, &args.ctl_cert) {
+        (Some(key), Some(cert)) => {
+            let files = TlsFiles {
+                key: key.clone(),
+                cert: cert.clone(),
+                ca: args.ca_certs.clone(),
+            };
+            server.with_tls(tls::acceptor(&files).context("setting up TLS")?)
+        }
+        _ => server,
+    };
+    let server = match (args.ha_role, args.ha_peer) {
+        (Some(HaArg::Primary), _) => server.with_ha(HaRole::Primary),
+        (Some(HaArg::Backup), Some(peer)) => server.with_ha(HaRole::Backup { peer }),
+        _ => server,
+    };
+
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -152,7 +194,12 @@ pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
             .await
             .with_context(|| format!("listening on {}", args.listen))?;
         tracing::info!(
-            "accepting OpenFlow connections on {}",
+            "accepting OpenFlow{} connections on {}",
+            if args.ctl_cert.is_some() {
+                " over TLS"
+            } else {
+                ""
+            },
             listener.local_addr()?
         );
         // SIGHUP, or an edit of any of its files, reloads the configuration.

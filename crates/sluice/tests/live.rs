@@ -2,18 +2,19 @@
 //! a continuous ping (100 packets a second) between two namespace hosts loses no packet
 //! across warm reloads (SIGHUP after an edit), a reload to a broken configuration, a
 //! `kill -9` of the controller and a restart, and the switch's controller connection cut and
-//! restored.
+//! restored; and two controllers, the primary killed, the backup taking over.
 //!
 //! Needs root and Open vSwitch (`scripts/test` installs and starts it).
 #![allow(clippy::unwrap_used)]
 
-use std::io::{BufRead, BufReader, Read};
-use std::net::TcpListener;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
+mod common;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
+use common::{Sluice, free_port, signal};
 use sluice_lab::{Host, Lab};
 
 /// Two office hosts, a third port that the reloads move between VLANs, and a guest.
@@ -37,92 +38,6 @@ fn moved() -> String {
         "3: {name: h3, native_vlan: office}",
         "3: {name: h3, native_vlan: guest}",
     )
-}
-
-/// A free loopback port (the small race with another process taking it is acceptable).
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-/// Sends `signal` to the process `pid` (one we started).
-fn signal(pid: u32, signal: &str) {
-    let ok = Command::new("kill")
-        .args([&format!("-{signal}"), &pid.to_string()])
-        .status()
-        .unwrap()
-        .success();
-    assert!(ok, "kill -{signal} {pid}");
-}
-
-/// A `sluice run` process, its log collected as it runs; killed when dropped.
-struct Sluice {
-    child: Child,
-    log: Arc<Mutex<Vec<String>>>,
-}
-
-impl Sluice {
-    fn start(config: &Path, port: u16) -> Sluice {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args(["run", "--config", config.to_str().unwrap()])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .env("RUST_LOG", "info")
-            .stdout(Stdio::piped())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        let log = Arc::new(Mutex::new(Vec::new()));
-        let (stdout, lines) = (child.stdout.take().unwrap(), log.clone());
-        std::thread::spawn(move || {
-            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
-                lines.lock().unwrap().push(line);
-            }
-        });
-        Sluice { child, log }
-    }
-
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    /// Log lines containing `needle`.
-    fn count(&self, needle: &str) -> usize {
-        self.log
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.contains(needle))
-            .count()
-    }
-
-    /// Waits until `n` log lines contain `needle`.
-    fn wait_for(&self, needle: &str, n: usize) {
-        let until = Instant::now() + Duration::from_secs(15);
-        while self.count(needle) < n {
-            assert!(
-                Instant::now() < until,
-                "waited for {n} log lines with {needle:?}; the log:\n{}",
-                self.log.lock().unwrap().join("\n")
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
-    }
-
-    /// `kill -9`: no goodbye to the switch.
-    fn kill(mut self) {
-        signal(self.pid(), "KILL");
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Sluice {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// A ping at 100 packets a second, running until stopped.
@@ -290,4 +205,99 @@ fn a_killed_controller_restarted_and_a_cut_connection_lose_no_packet() {
         2,
         "nothing to change"
     );
+}
+
+/// The role OVS reports for each of a bridge's controllers, by target.
+fn roles(bridge: &str) -> Vec<(String, String)> {
+    let out = sluice_lab::run(
+        "ovs-vsctl",
+        &[
+            "--format=csv",
+            "--data=bare",
+            "--no-headings",
+            "--columns=target,role",
+            "list",
+            "controller",
+        ],
+    )
+    .unwrap_or_default();
+    let targets = sluice_lab::run("ovs-vsctl", &["get-controller", bridge]).unwrap_or_default();
+    out.lines()
+        .filter_map(|l| l.split_once(','))
+        .filter(|(t, _)| targets.lines().any(|x| x.trim() == *t))
+        .map(|(t, r)| (t.to_string(), r.to_string()))
+        .collect()
+}
+
+#[test]
+fn the_backup_takes_over_when_the_primary_dies() {
+    let Setup {
+        lab,
+        sluice,
+        config,
+        port,
+        _dir,
+    } = Setup::new();
+    // Replace the plain controller with a primary on the same address, and add a backup.
+    sluice.kill();
+    let primary = Sluice::start_with(&config, port, &["--ha-role", "primary"]);
+    let backup_port = free_port();
+    let peer = format!("127.0.0.1:{port}");
+    let backup = Sluice::start_with(
+        &config,
+        backup_port,
+        &["--ha-role", "backup", "--ha-peer", &peer],
+    );
+    let bridge = lab.bridge(0x1ce).unwrap();
+    let (a, b) = (
+        format!("tcp:127.0.0.1:{port}"),
+        format!("tcp:127.0.0.1:{backup_port}"),
+    );
+    sluice_lab::run("ovs-vsctl", &["set-controller", bridge.name(), &a, &b]).unwrap();
+    primary.wait_for("master of the switch", 1);
+    let until = Instant::now() + Duration::from_secs(15);
+    let want = |r: &[(String, String)], master: &str| {
+        r.iter().any(|(t, role)| t == master && role == "master")
+            && r.iter().any(|(t, role)| t != master && role == "slave")
+    };
+    while !want(&roles(bridge.name()), &a) {
+        assert!(
+            Instant::now() < until,
+            "roles: {:?}\nbackup's log:\n{}",
+            roles(bridge.name()),
+            backup.log.lock().unwrap().join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    let host = |p| lab.host(0x1ce, p).unwrap();
+    let addr = |p: u32| lab.endpoints().iter().find(|e| e.port == p).unwrap().addr;
+    let ping = Pinger::start(host(1), addr(2));
+    std::thread::sleep(Duration::from_millis(300));
+    primary.kill();
+    backup.wait_for("master of the switch", 1);
+    backup.wait_for("up:", 1);
+    let until = Instant::now() + Duration::from_secs(15);
+    // (The dead primary's connection has no role.)
+    let master = |r: &[(String, String)]| r.iter().any(|(t, role)| *t == b && role == "master");
+    while !master(&roles(bridge.name())) {
+        assert!(
+            Instant::now() < until,
+            "roles: {:?}\n{}\nbackup's log:\n{}",
+            roles(bridge.name()),
+            sluice_lab::run("ovs-vsctl", &["list", "controller"]).unwrap_or_default(),
+            backup.log.lock().unwrap().join("\n")
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    // The backup learns: a host never seen before is reachable.
+    assert!(
+        host(3).ping(addr(1), 3, Duration::from_secs(5)),
+        "h3 reaches h1"
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let (sent, received) = ping.stop();
+    assert!(sent >= 100, "only {sent} pings were sent");
+    assert_eq!(received, sent, "pings lost across the takeover");
+    drop(backup);
 }
