@@ -84,6 +84,7 @@ fn published(ctl: &Controller) -> Published {
         started: 1.8e9,
         created: BTreeMap::new(),
         echo: (5.0, 3.0),
+        ..Published::default()
     }
 }
 

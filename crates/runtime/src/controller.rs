@@ -36,6 +36,7 @@ use crate::Options;
 
 mod ha;
 
+use crate::gauge::{Gauge, GaugeConfig};
 use crate::switch::{self, Command, ConnId, Stream, SwitchEvent, SwitchHandle};
 use crate::telemetry::events::EventQueue;
 use crate::telemetry::{self, Published, Telemetry, TelemetryHandle};
@@ -184,6 +185,7 @@ pub struct Server {
     ha: Option<HaRole>,
     telemetry: watch::Sender<Arc<Published>>,
     events: Option<(Arc<EventQueue>, Option<std::time::Duration>)>,
+    gauge: Option<Gauge>,
 }
 
 impl Server {
@@ -202,6 +204,7 @@ impl Server {
             ha: None,
             telemetry: watch::Sender::new(Arc::default()),
             events: None,
+            gauge: None,
         }
     }
 
@@ -251,6 +254,17 @@ impl Server {
         self
     }
 
+    /// Runs Gauge's watchers of `config` over the controller's own switch connections
+    /// (see [`crate::gauge`]), writing text databases through `text` if given.
+    pub fn with_gauge(
+        mut self,
+        config: GaugeConfig,
+        text: Option<mpsc::Sender<crate::gauge::text::Job>>,
+    ) -> Self {
+        self.gauge = Some(Gauge::new(config, text));
+        self
+    }
+
     /// Notifications from the core (switches connecting, ports changing, errors), for the log
     /// and for tests. A receiver that falls behind loses the oldest.
     pub fn subscribe(&self) -> broadcast::Receiver<Notification> {
@@ -287,6 +301,9 @@ impl Server {
         };
         if let Some((queue, heartbeat)) = self.events.take() {
             task.telemetry.set_events(queue, heartbeat);
+        }
+        if let Some(gauge) = self.gauge.take() {
+            task.telemetry.set_gauge(gauge);
         }
         task.telemetry.started(&task.core);
         task.telemetry.publish(task.now(), &task.core);
@@ -334,7 +351,11 @@ impl Server {
                     let mut outputs = task.core.handle(task.now(), Event::Tick);
                     outputs.extend(task.ha_tick());
                     task.apply(outputs);
-                    task.telemetry.tick(task.now(), &task.core);
+                    for (dp_id, msgs) in task.telemetry.tick(task.now(), &task.core) {
+                        let mut outputs = Vec::new();
+                        task.send(dp_id, Command::Send { msgs, barrier: None }, &mut outputs);
+                        task.apply(outputs);
+                    }
                 }
                 Some(ev) = events_rx.recv() => task.switch_event(ev),
             }
@@ -479,6 +500,8 @@ impl Task {
                     event
                 };
                 let (dp_id, packet_ins) = (dp_of(&event), telemetry::packet_ins(&event));
+                let mut event = event;
+                self.telemetry.stats_replies(&self.core, &mut event);
                 self.telemetry.learning_frames(&event);
                 let started = (packet_ins > 0).then(StdInstant::now);
                 outputs.extend(self.core.handle(now, event));

@@ -247,6 +247,15 @@ async fn write(
     stream.flush().await
 }
 
+/// `host:port`, with an IPv6 host in brackets (`[::]:9302`).
+pub fn host_port(host: &str, port: impl std::fmt::Display) -> String {
+    if host.contains(':') && !host.starts_with('[') {
+        format!("[{host}]:{port}")
+    } else {
+        format!("{host}:{port}")
+    }
+}
+
 /// Fetches `path` from an HTTP server at `addr` (for `sluice show` and tests): the status
 /// and the body.
 ///

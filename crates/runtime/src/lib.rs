@@ -8,6 +8,7 @@
 pub mod api;
 pub mod config;
 mod controller;
+pub mod gauge;
 pub mod http;
 pub mod reload;
 mod switch;

@@ -12,10 +12,16 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use std::sync::Arc;
+
 use sluice_core::telemetry::{Counters, snapshot};
 use sluice_core::{Event, Instant};
-use sluice_ofp::msg::multipart::Desc;
-use sluice_ofp::{FixedStr, PortNo};
+use sluice_ofp::action::Action;
+use sluice_ofp::instruction::Instruction;
+use sluice_ofp::msg::multipart::{Desc, FlowStats, PortStats};
+use sluice_ofp::oxm::OxmField;
+use sluice_ofp::{FixedStr, Match, Message, PortNo};
+use sluice_runtime::gauge::{GaugeStats, WatcherType};
 use sluice_runtime::telemetry::{Published, prometheus};
 
 /// A family as scraped: its type, its label names, and whether it has samples.
@@ -108,11 +114,112 @@ fn sluice_text() -> String {
         started: 1.8e9,
         created: BTreeMap::new(),
         echo: (5.0, 3.0),
+        ..Published::default()
     };
     let mut text = String::new();
     let process = sluice_runtime::telemetry::ProcessStats::read();
     prometheus::render(&published, Some(&process), &mut text);
     text
+}
+
+/// The built-in Gauge's text after the capture's story: the switch's static flows plus the
+/// two hosts' source and destination flows, port counters for the two ports and LOCAL.
+fn gauge_text() -> String {
+    let ports: Vec<sluice_ofp::Port> = (1..=2)
+        .map(|p| sluice_ofp::Port {
+            port_no: PortNo(p),
+            name: FixedStr::new(&format!("sw1-p{p}")),
+            state: sluice_ofp::port::PortState::LIVE,
+            curr_speed: 10_000_000,
+            ..Default::default()
+        })
+        .collect();
+    let mut counters = Counters::new();
+    let ctl = common::running(CONFIG, 0x5e1, ports, &mut counters);
+    let mut flows: Vec<FlowStats> = ctl
+        .valve(0x5e1)
+        .unwrap()
+        .installed()
+        .flows
+        .sorted()
+        .into_iter()
+        .filter_map(|f| match f.add() {
+            Message::FlowMod(fm) => {
+                Some(stats(fm.table_id, fm.priority, fm.match_, fm.instructions))
+            }
+            _ => None,
+        })
+        .collect();
+    for (port, mac) in [
+        (1, [0xb6, 0xcb, 0x35, 0x5b, 0xb9, 0x6a]),
+        (2, [0x72, 0xaa, 0x5d, 0xbf, 0xb9, 0x1b]),
+    ] {
+        let mac = sluice_wire::MacAddr(mac);
+        let src = Match::from_fields([
+            OxmField::InPort(PortNo(port)),
+            OxmField::EthSrc(mac, None),
+            OxmField::VlanVid(0x1064, None),
+        ]);
+        flows.push(stats(1, 8191, src, vec![Instruction::GotoTable(2)]));
+        let dst =
+            Match::from_fields([OxmField::EthDst(mac, None), OxmField::VlanVid(0x1064, None)]);
+        let out = Action::Output {
+            port: PortNo(port),
+            max_len: 0,
+        };
+        flows.push(stats(
+            2,
+            8192,
+            dst,
+            vec![Instruction::ApplyActions(vec![Action::PopVlan, out])],
+        ));
+    }
+    let port_stats = [1, 2, PortNo::LOCAL.0]
+        .map(|p| PortStats {
+            port_no: PortNo(p),
+            rx_packets: 12,
+            tx_packets: 11,
+            ..PortStats::default()
+        })
+        .to_vec();
+    let kinds = BTreeSet::from([
+        WatcherType::PortState,
+        WatcherType::PortStats,
+        WatcherType::FlowTable,
+        WatcherType::MeterStats,
+    ]);
+    let gauge = GaugeStats {
+        watched: BTreeMap::from([(0x5e1, kinds)]),
+        port_stats: BTreeMap::from([(0x5e1, Arc::new(port_stats))]),
+        flows: BTreeMap::from([(0x5e1, Arc::new(flows))]),
+        ..GaugeStats::default()
+    };
+    let published = Published {
+        snapshot: snapshot(Instant(2000), &ctl, &counters),
+        gauge: Arc::new(gauge),
+        ..Published::default()
+    };
+    let mut text = String::new();
+    let process = sluice_runtime::telemetry::ProcessStats::read();
+    sluice_runtime::gauge::prometheus::render(&published, Some(&process), &mut text);
+    text
+}
+
+fn stats(table_id: u8, priority: u16, match_: Match, instructions: Vec<Instruction>) -> FlowStats {
+    FlowStats {
+        table_id,
+        duration_sec: 3,
+        duration_nsec: 0,
+        priority,
+        idle_timeout: 0,
+        hard_timeout: 0,
+        flags: sluice_ofp::msg::flow::FlowModFlags::empty(),
+        cookie: 0x5adc15c0,
+        packet_count: 1,
+        byte_count: 64,
+        match_,
+        instructions,
+    }
 }
 
 /// Families FAUCET has with samples that sluice leaves empty, and why.
@@ -121,11 +228,11 @@ const EMPTY_IN_SLUICE: &[(&str, &str)] = &[(
     "sluice's periodic work runs for all DPs in one pass, not per DP and service",
 )];
 
-#[test]
-fn families_types_and_label_names_match_faucets() {
-    let faucet = parse(include_str!("data/faucet-1.10.12.prom"));
-    let text = sluice_text();
-    let sluice = parse(&text);
+/// Where sluice's families differ from a real scrape's, apart from `empty_ok` families that
+/// sluice leaves without samples.
+fn differences(real: &str, text: &str, empty_ok: &[(&str, &str)]) -> Vec<String> {
+    let faucet = parse(real);
+    let sluice = parse(text);
     let mut problems = Vec::new();
     for (name, f) in &faucet {
         // The Python runtime's own families have no equivalent.
@@ -133,7 +240,7 @@ fn families_types_and_label_names_match_faucets() {
             continue;
         }
         let Some(s) = sluice.get(name) else {
-            if !EMPTY_IN_SLUICE.iter().any(|(n, _)| name.starts_with(n)) {
+            if !empty_ok.iter().any(|(n, _)| name.starts_with(n)) {
                 problems.push(format!("{name}: missing"));
             }
             continue;
@@ -142,7 +249,7 @@ fn families_types_and_label_names_match_faucets() {
             problems.push(format!("{name}: type {} (FAUCET: {})", s.kind, f.kind));
         }
         if f.samples > 0 && s.samples == 0 {
-            if !EMPTY_IN_SLUICE.iter().any(|(n, _)| n == name) {
+            if !empty_ok.iter().any(|(n, _)| n == name) {
                 problems.push(format!("{name}: no samples (FAUCET has {})", f.samples));
             }
         } else if f.samples > 0 && s.labels != f.labels {
@@ -157,7 +264,42 @@ fn families_types_and_label_names_match_faucets() {
             problems.push(format!("{name}: not a FAUCET family"));
         }
     }
+    problems
+}
+
+#[test]
+fn families_types_and_label_names_match_faucets() {
+    let text = sluice_text();
+    let problems = differences(
+        include_str!("data/faucet-1.10.12.prom"),
+        &text,
+        EMPTY_IN_SLUICE,
+    );
     assert!(problems.is_empty(), "{}\n\n{text}", problems.join("\n"));
+}
+
+#[test]
+fn gauge_families_types_and_label_names_match_gauges() {
+    let text = gauge_text();
+    let problems = differences(include_str!("data/gauge-1.10.12.prom"), &text, &[]);
+    assert!(problems.is_empty(), "{}\n\n{text}", problems.join("\n"));
+    let has = |line: &str| assert!(text.lines().any(|l| l == line), "missing: {line}\n{text}");
+    has(
+        "of_port_rx_packets{dp_id=\"0x5e1\",dp_name=\"sw1\",port=\"LOCAL\",port_description=\"LOCAL\"} 12.0",
+    );
+    has(
+        "of_port_tx_packets{dp_id=\"0x5e1\",dp_name=\"sw1\",port=\"p2\",port_description=\"second port\"} 11.0",
+    );
+    has("of_port_state{dp_id=\"0x5e1\",dp_name=\"sw1\",port=\"p1\",port_description=\"p1\"} 4.0");
+    has(
+        "of_port_curr_speed{dp_id=\"0x5e1\",dp_name=\"sw1\",port=\"p1\",port_description=\"p1\"} 1e+07",
+    );
+    has(
+        "flow_packet_count_vlan{cookie=\"1524372928\",dp_id=\"0x5e1\",dp_name=\"sw1\",in_port=\"1\",inst_count=\"2\",priority=\"4096\",table_id=\"0\",vlan=\"4096\",vlan_vid=\"0\"} 1.0",
+    );
+    has(
+        "flow_byte_count_flood{cookie=\"1524372928\",dp_id=\"0x5e1\",dp_name=\"sw1\",eth_dst=\"01:80:c2:00:00:00/ff:ff:ff:ff:ff:f0\",inst_count=\"0\",priority=\"8236\",table_id=\"3\",vlan=\"\",vlan_vid=\"\"} 64.0",
+    );
 }
 
 #[test]

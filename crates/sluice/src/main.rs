@@ -5,6 +5,7 @@ mod bench;
 mod check;
 mod lab;
 mod run;
+mod show;
 mod telemetry;
 
 use clap::{Parser, Subcommand};
@@ -27,6 +28,9 @@ enum Command {
     /// network namespace on every VLAN port), run the controller on it and show who reaches
     /// whom. Needs root.
     Lab(lab::LabArgs),
+    /// Show what a running controller knows (from its JSON API): dps, ports, hosts, flows
+    /// or stack.
+    Show(show::ShowArgs),
     /// Load a controller as N emulated OpenFlow 1.3 switches and measure it: learning rate
     /// and latency, connect and reload times, memory per switch.
     Bench(bench::BenchArgs),
@@ -38,6 +42,7 @@ fn main() -> anyhow::Result<()> {
         Command::Run(args) => run::main(args),
         Command::Check(args) => check::main(args),
         Command::Lab(args) => lab::main(args),
+        Command::Show(args) => show::main(args),
         Command::Bench(args) => bench::main(args),
     }
 }

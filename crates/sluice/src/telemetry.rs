@@ -6,6 +6,10 @@
 //! | Prometheus metrics | `--prometheus ADDR:PORT` | FAUCET_PROMETHEUS_ADDR, FAUCET_PROMETHEUS_PORT | 127.0.0.1:9302 |
 //! | event socket | `--event-sock PATH` | FAUCET_EVENT_SOCK, FAUCET_EVENT_SOCK_HEARTBEAT | off |
 //! | JSON API | `--api ADDR:PORT` | SLUICE_API | 127.0.0.1:9304 |
+//! | built-in Gauge | `--gauge-config FILE` | GAUGE_CONFIG | off |
+//!
+//! The Gauge's Prometheus databases listen where `gauge.yaml` says (Gauge's port 9303;
+//! 127.0.0.1 when no `prometheus_addr` is given).
 //!
 //! Unlike FAUCET (whose metrics listen on 0.0.0.0 by default), every endpoint listens on
 //! loopback unless configured otherwise. `off` disables an endpoint. An endpoint that cannot
@@ -17,6 +21,8 @@ use std::time::Duration;
 
 use clap::Args;
 use sluice_runtime::Server;
+use sluice_runtime::gauge::{Db, GaugeConfig};
+use sluice_runtime::http::host_port;
 use sluice_runtime::telemetry::events::{self, EventQueue};
 use tokio::net::TcpListener;
 
@@ -40,19 +46,14 @@ pub(crate) struct TelemetryArgs {
     /// Default: SLUICE_API, else 127.0.0.1:9304.
     #[arg(long, value_name = "ADDR:PORT")]
     api: Option<String>,
+    /// Run Gauge's watchers from this gauge.yaml inside the controller. Default:
+    /// GAUGE_CONFIG (off when unset).
+    #[arg(long, value_name = "FILE")]
+    gauge_config: Option<PathBuf>,
 }
 
 fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
-}
-
-/// `host:port` for a host that may be an IPv6 address.
-fn join(host: &str, port: &str) -> String {
-    if host.contains(':') && !host.starts_with('[') {
-        format!("[{host}]:{port}")
-    } else {
-        format!("{host}:{port}")
-    }
 }
 
 impl TelemetryArgs {
@@ -61,7 +62,7 @@ impl TelemetryArgs {
         let addr = self.prometheus.clone().unwrap_or_else(|| {
             let host = env("FAUCET_PROMETHEUS_ADDR").unwrap_or_else(|| "127.0.0.1".into());
             let port = env("FAUCET_PROMETHEUS_PORT").unwrap_or_else(|| PROMETHEUS_PORT.to_string());
-            join(&host, &port)
+            host_port(&host, &port)
         });
         (addr != "off").then_some(addr)
     }
@@ -82,8 +83,59 @@ impl TelemetryArgs {
     }
 }
 
+/// Reads `gauge.yaml`, starts its text writer and Prometheus endpoints, and gives the
+/// Gauge to `server`.
+async fn gauge(path: &std::path::Path, server: Server) -> Server {
+    let config = match std::fs::read_to_string(path)
+        .map_err(|e| e.to_string())
+        .and_then(|text| GaugeConfig::parse(&text))
+    {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("gauge configuration {}: {e}; no Gauge", path.display());
+            return server;
+        }
+    };
+    let has_text = config
+        .watchers
+        .iter()
+        .flat_map(|w| &w.dbs)
+        .any(|d| matches!(d, Db::Text { .. }));
+    let text = has_text.then(|| {
+        let (tx, rx) = tokio::sync::mpsc::channel(1024);
+        tokio::spawn(sluice_runtime::gauge::text::run(rx));
+        tx
+    });
+    for addr in config.prometheus_addrs() {
+        match TcpListener::bind(&addr).await {
+            Ok(listener) => {
+                let shown = listener.local_addr().map_or(addr, |a| a.to_string());
+                tracing::info!("serving Gauge's Prometheus metrics on {shown}");
+                tokio::spawn(sluice_runtime::gauge::prometheus::serve(
+                    listener,
+                    server.telemetry(),
+                ));
+            }
+            Err(e) => tracing::error!("Gauge's Prometheus metrics on {addr}: {e}"),
+        }
+    }
+    tracing::info!(
+        "gauge: {} watchers from {}",
+        config.watchers.len(),
+        path.display()
+    );
+    server.with_gauge(config, text)
+}
+
 /// Opens the configured endpoints and wires them to `server`; returns the server to run.
 pub(crate) async fn start(args: &TelemetryArgs, mut server: Server) -> Server {
+    if let Some(path) = args
+        .gauge_config
+        .clone()
+        .or_else(|| env("GAUGE_CONFIG").map(PathBuf::from))
+    {
+        server = gauge(&path, server).await;
+    }
     if let Some(path) = args.event_sock() {
         match events::bind(&path) {
             Ok(listener) => {
@@ -135,12 +187,13 @@ mod tests {
 
     #[test]
     fn addresses() {
-        assert_eq!(join("::", "9302"), "[::]:9302");
-        assert_eq!(join("0.0.0.0", "9302"), "0.0.0.0:9302");
+        assert_eq!(host_port("::", "9302"), "[::]:9302");
+        assert_eq!(host_port("0.0.0.0", 9302), "0.0.0.0:9302");
         let args = TelemetryArgs {
             prometheus: Some("off".into()),
             event_sock: None,
             api: Some("127.0.0.1:0".into()),
+            gauge_config: None,
         };
         assert_eq!(args.prometheus(), None);
         assert_eq!(args.api().as_deref(), Some("127.0.0.1:0"));

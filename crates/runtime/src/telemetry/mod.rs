@@ -29,11 +29,14 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use sluice_core::telemetry::{Counters, Snapshot, snapshot};
 use sluice_core::{Controller, Instant, Notification, Output, Restart};
+use sluice_ofp::Encoded;
 use sluice_ofp::msg::multipart::Desc;
 use tokio::sync::watch;
 
 use bytes::Bytes;
 use events::{EventBody, EventQueue, EventRecord, LearnFrame};
+
+use crate::gauge::{Gauge, GaugeStats};
 
 /// What the controller task publishes once a second for readers.
 #[derive(Debug, Clone, Default)]
@@ -54,6 +57,8 @@ pub struct Published {
     /// The echo keepalive settings, for FAUCET's `ryu_config` metric: seconds between echo
     /// requests, and unanswered requests before a switch is declared dead.
     pub echo: (f64, f64),
+    /// The built-in Gauge's latest statistics (empty without a Gauge configuration).
+    pub gauge: Arc<GaugeStats>,
 }
 
 /// A reader's view of what the controller publishes.
@@ -108,6 +113,7 @@ pub(crate) struct Telemetry {
     /// The frames of the packet-ins being handled, by (DP, source MAC), kept only while
     /// an event socket is open: L2_LEARN reports what the learned frame carried.
     frames: std::collections::HashMap<(u64, [u8; 6]), Bytes>,
+    gauge: Option<Gauge>,
     tx: watch::Sender<Arc<Published>>,
 }
 
@@ -131,6 +137,7 @@ impl Telemetry {
             events: None,
             heartbeat: None,
             frames: std::collections::HashMap::new(),
+            gauge: None,
             tx,
         }
     }
@@ -143,9 +150,26 @@ impl Telemetry {
             .map(|d| (d, std::time::Instant::now()));
     }
 
+    /// Runs the built-in Gauge.
+    pub(crate) fn set_gauge(&mut self, gauge: Gauge) {
+        self.gauge = Some(gauge);
+    }
+
+    /// Takes the replies to the Gauge's statistics requests out of a batch from a switch.
+    pub(crate) fn stats_replies(&mut self, core: &Controller, event: &mut sluice_core::Event) {
+        if let (Some(g), sluice_core::Event::Messages { dp_id, msgs }) = (&mut self.gauge, event) {
+            g.replies(core, *dp_id, msgs, wall_now());
+        }
+    }
+
     /// The controller started: FAUCET announces each configured DP as new, then the
     /// configuration as loaded.
     pub(crate) fn started(&mut self, core: &Controller) {
+        if let Some(g) = &self.gauge {
+            for name in g.unknown_dps(core) {
+                tracing::error!("gauge: DP {name} in Gauge but not configured in FAUCET");
+            }
+        }
         let Some(config) = core.config() else { return };
         let dps: Vec<(u64, Arc<str>)> = config
             .dps_in_config_order()
@@ -202,6 +226,9 @@ impl Telemetry {
         for out in outputs {
             if let Output::Notify(n) = out {
                 self.notification(core, n);
+                if let Some(g) = &mut self.gauge {
+                    g.notification(core, n, wall_now());
+                }
             }
         }
         self.frames.clear();
@@ -344,16 +371,21 @@ impl Telemetry {
         }
     }
 
-    /// A second passed: sends the heartbeat event if one is due, and publishes a new
-    /// snapshot.
-    pub(crate) fn tick(&mut self, now: Instant, core: &Controller) {
+    /// A second passed: sends the heartbeat event if one is due, publishes a new
+    /// snapshot, and returns the Gauge's statistics requests now due, per DP.
+    pub(crate) fn tick(&mut self, now: Instant, core: &Controller) -> Vec<(u64, Encoded)> {
         if let Some((every, last)) = &mut self.heartbeat
             && last.elapsed() >= *every
         {
             *last = std::time::Instant::now();
             self.event(0, Arc::from("0"), EventBody::Heartbeat);
         }
+        let requests = match &mut self.gauge {
+            Some(g) => g.tick(std::time::Instant::now(), core),
+            None => Vec::new(),
+        };
         self.publish(now, core);
+        requests
     }
 
     /// Publishes the current state for readers.
@@ -370,6 +402,7 @@ impl Telemetry {
             started: self.started,
             created: self.created.clone(),
             echo: self.echo,
+            gauge: self.gauge.as_ref().map(Gauge::stats).unwrap_or_default(),
         };
         self.tx.send_replace(Arc::new(published));
     }

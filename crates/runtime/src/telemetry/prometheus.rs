@@ -22,10 +22,7 @@ pub const CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
 
 /// Renders every metric into `out`. `process` adds the `process_*` families.
 pub fn render(p: &Published, process: Option<&ProcessStats>, out: &mut String) {
-    let mut w = W {
-        out,
-        scratch: String::with_capacity(32),
-    };
+    let mut w = Writer::new(out);
     let dps: Vec<Dp<'_>> = p
         .snapshot
         .dps
@@ -463,7 +460,7 @@ pub fn render(p: &Published, process: Option<&ProcessStats>, out: &mut String) {
     }
 }
 
-fn process_families(w: &mut W<'_>, ps: &ProcessStats, started: f64) {
+pub(crate) fn process_families(w: &mut Writer<'_>, ps: &ProcessStats, started: f64) {
     let whole = |v: Option<u64>| v.map(|n| n as f64);
     let families = [
         (
@@ -626,7 +623,7 @@ impl std::fmt::Display for Le {
 }
 
 /// Appends `s` as a quoted label value, escaped.
-fn quote(out: &mut String, s: &str) {
+pub(crate) fn quote(out: &mut String, s: &str) {
     out.push('"');
     for c in s.chars() {
         match c {
@@ -639,14 +636,29 @@ fn quote(out: &mut String, s: &str) {
     out.push('"');
 }
 
-/// The output and a scratch buffer for numbers.
-struct W<'a> {
+/// Writes families and samples in the text format: the output and a scratch buffer for
+/// numbers.
+pub(crate) struct Writer<'a> {
     out: &'a mut String,
     scratch: String,
 }
 
-impl W<'_> {
-    fn family(&mut self, name: &str, help: &str, kind: &str) {
+impl<'a> Writer<'a> {
+    /// A writer appending to `out`.
+    pub(crate) fn new(out: &'a mut String) -> Self {
+        Writer {
+            out,
+            scratch: String::with_capacity(32),
+        }
+    }
+
+    /// The output, for lines written by hand.
+    pub(crate) fn out(&mut self) -> &mut String {
+        self.out
+    }
+
+    /// `# HELP` and `# TYPE` lines.
+    pub(crate) fn family(&mut self, name: &str, help: &str, kind: &str) {
         let _ = writeln!(self.out, "# HELP {name} {help}\n# TYPE {name} {kind}");
     }
 
@@ -666,12 +678,14 @@ impl W<'_> {
         }
     }
 
-    fn sample_u(&mut self, name: &str, labels: &str, v: u64) {
+    /// A sample with a whole-number value.
+    pub(crate) fn sample_u(&mut self, name: &str, labels: &str, v: u64) {
         self.open(name, labels);
         self.value_u(v);
     }
 
-    fn sample_f(&mut self, name: &str, labels: &str, v: f64) {
+    /// A sample.
+    pub(crate) fn sample_f(&mut self, name: &str, labels: &str, v: f64) {
         self.open(name, labels);
         self.value_f(v);
     }
@@ -743,10 +757,7 @@ mod tests {
 
     fn num(v: f64) -> String {
         let mut out = String::new();
-        let mut w = W {
-            out: &mut out,
-            scratch: String::new(),
-        };
+        let mut w = Writer::new(&mut out);
         w.value_f(v);
         out.trim().to_string()
     }
