@@ -133,6 +133,10 @@ pub fn compile(dp: &Dp, up: &BTreeSet<CfgPort>) -> Compiled {
         layout: &layout,
         up,
         live,
+        special_floods: dp
+            .ports
+            .values()
+            .any(|p| p.hairpin || !p.mirror_destinations.is_empty()),
         flows: FlowSet::with_capacity(estimate_flows(dp)),
         groups: BTreeMap::new(),
     };
@@ -182,6 +186,8 @@ struct Compiler<'a> {
     up: &'a BTreeSet<CfgPort>,
     /// Ports that forward (enabled and up), and whether each takes unknown unicast floods.
     live: FxHashMap<u32, bool>,
+    /// Whether some port hairpins or is mirrored (so floods are not just the members).
+    special_floods: bool,
     flows: FlowSet,
     groups: BTreeMap<u32, GroupMod>,
 }
@@ -393,6 +399,16 @@ impl Compiler<'_> {
         untagged: &[CfgPort],
         in_port: Option<CfgPort>,
     ) -> Vec<Action> {
+        if !self.special_floods && in_port.is_none() {
+            // The members, already in port order, are all there is.
+            let mut actions = Vec::with_capacity(tagged.len() + untagged.len() + 1);
+            actions.extend(tagged.iter().map(|p| Action::output(of_port(*p))));
+            if !untagged.is_empty() {
+                actions.push(Action::PopVlan);
+                actions.extend(untagged.iter().map(|p| Action::output(of_port(*p))));
+            }
+            return actions;
+        }
         let port = |p: &CfgPort| self.dp.ports.get(p);
         let in_mirrors: Option<BTreeSet<CfgPort>> =
             in_port.map(|p| port(&p).map(mirror_set).unwrap_or_default());
@@ -471,17 +487,21 @@ impl Compiler<'_> {
                 let vlan_actions = self.flood_actions(tagged, untagged, None);
                 // Only a hairpin or a mirrored input port can need actions other than the
                 // VLAN-wide rule's (FAUCET compares every port; the others always agree).
-                let special: Vec<CfgPort> = tagged
-                    .iter()
-                    .chain(untagged)
-                    .copied()
-                    .filter(|p| {
-                        self.dp
-                            .ports
-                            .get(p)
-                            .is_some_and(|c| c.hairpin || !c.mirror_destinations.is_empty())
-                    })
-                    .collect();
+                let special: Vec<CfgPort> = if !self.special_floods {
+                    Vec::new()
+                } else {
+                    tagged
+                        .iter()
+                        .chain(untagged)
+                        .copied()
+                        .filter(|p| {
+                            self.dp
+                                .ports
+                                .get(p)
+                                .is_some_and(|c| c.hairpin || !c.mirror_destinations.is_empty())
+                        })
+                        .collect()
+                };
                 for p in special {
                     let actions = self.flood_actions(tagged, untagged, Some(p));
                     if !differs(&vlan_actions, &actions, of_port(p)) {
