@@ -522,6 +522,33 @@ fn meters_are_installed_when_a_rule_uses_one() {
 }
 
 #[test]
+fn packet_rate_meters_with_dscp_remark_bands() {
+    let cfg = on_dns("{allow: 1, meter: remark}").replace(
+        "meters:\n",
+        "meters:\n  remark:\n    meter_id: 9\n    entry:\n      flags: PKTPS\n      bands:\n        - {type: DSCP_REMARK, rate: 100, burst_size: 10, prec_level: 1}\n        - {type: DROP, rate: 500}\n",
+    );
+    let net = TestNet::connected(&cfg);
+    let m: Vec<_> = net.sw.meters().collect();
+    assert_eq!(m.len(), 1, "only the meter a rule uses");
+    assert_eq!(m[0].meter_id, 9);
+    assert_eq!(m[0].flags, sluice_ofp::msg::meter::MeterFlags::PKTPS);
+    assert_eq!(
+        m[0].bands,
+        vec![
+            sluice_ofp::msg::meter::MeterBand::DscpRemark {
+                rate: 100,
+                burst_size: 10,
+                prec_level: 1
+            },
+            sluice_ofp::msg::meter::MeterBand::Drop {
+                rate: 500,
+                burst_size: 0
+            }
+        ]
+    );
+}
+
+#[test]
 fn a_rule_cookie_marks_its_flow() {
     let net = TestNet::connected(&config(
         "  test:\n    - rule: {udp_dst: 53, cookie: 1234, actions: {allow: 0}}\n    - rule: {actions: {allow: 1}}",
