@@ -1,7 +1,8 @@
 //! Reload benchmark (issue 9's goal: a warm reload of a 10-DP configuration in under 10 ms of
 //! controller time, from the signal to the last flow mod sent): load the edited configuration
 //! from text, then hand it to a controller whose 10 switches are connected, programmed and
-//! have learned hosts, and collect the flow mods it sends.
+//! have learned hosts, and collect the flow mods it sends. And FAUCET's issue #4568: one DP
+//! reloaded to 3,000 VLANs with a 3-rule ACL each.
 //!
 //! Run: `cargo bench -p sluice-core --bench reload`.
 
@@ -35,48 +36,74 @@ fn config(moved: u32) -> String {
     y
 }
 
-/// A controller for `yaml` with every DP connected and programmed.
-fn running(yaml: &str) -> Controller {
-    let config = sluice_config::load_str(yaml).expect("valid").config;
-    let mut ctl = Controller::with_config(config, 1);
-    for dp_id in 1..=DPS {
-        let ports = (1..=PORTS)
-            .map(|p| sluice_ofp::Port {
-                port_no: PortNo(p),
-                ..Default::default()
-            })
-            .collect();
-        let features = SwitchFeatures {
-            datapath_id: dp_id,
+/// Switch `dp_id` with `ports` ports connects to `ctl`, which programs it.
+fn connect(ctl: &mut Controller, dp_id: u64, ports: u32) {
+    let ports = (1..=ports)
+        .map(|p| sluice_ofp::Port {
+            port_no: PortNo(p),
             ..Default::default()
-        };
-        let up = Event::SwitchUp {
-            features,
-            desc: None,
-            ports,
-        };
-        ctl.handle(Instant(0), up);
-        let dump = Message::MultipartReply(MultipartReply::new(MultipartReplyBody::Flow(vec![])));
-        let msgs = vec![(0, dump)];
-        let out = ctl.handle(Instant(0), Event::Messages { dp_id, msgs });
-        for o in out {
-            if let Output::Send {
-                barrier: Some(token),
-                ..
-            } = o
-            {
-                ctl.handle(Instant(0), Event::BarrierDone { dp_id, token });
-            }
+        })
+        .collect();
+    let features = SwitchFeatures {
+        datapath_id: dp_id,
+        ..Default::default()
+    };
+    let up = Event::SwitchUp {
+        features,
+        desc: None,
+        ports,
+    };
+    ctl.handle(Instant(0), up);
+    let dump = Message::MultipartReply(MultipartReply::new(MultipartReplyBody::Flow(vec![])));
+    let msgs = vec![(0, dump)];
+    let out = ctl.handle(Instant(0), Event::Messages { dp_id, msgs });
+    for o in out {
+        if let Output::Send {
+            barrier: Some(token),
+            ..
+        } = o
+        {
+            ctl.handle(Instant(0), Event::BarrierDone { dp_id, token });
         }
     }
+}
+
+/// A controller for `yaml` with DPs 1 to `dps` (of `ports` ports each) connected and
+/// programmed.
+fn running(yaml: &str, dps: u64, ports: u32) -> Controller {
+    let config = sluice_config::load_str(yaml).expect("valid").config;
+    let mut ctl = Controller::with_config(config, 1);
+    for dp_id in 1..=dps {
+        connect(&mut ctl, dp_id, ports);
+    }
     ctl
+}
+
+/// One DP with 4 trunk ports carrying `vlans` VLANs, each VLAN with a 3-rule ACL (FAUCET's
+/// issue #4568 shape: at 3,000 VLANs FAUCET leaves the switch unprogrammed).
+fn acl_vlans(vlans: u32) -> String {
+    let mut y = String::from(concat!(
+        "acls:\n  three:\n",
+        "    - rule: {dl_type: 0x800, nw_proto: 6, tcp_dst: 22, actions: {allow: 0}}\n",
+        "    - rule: {dl_type: 0x800, nw_proto: 17, udp_dst: 53, actions: {allow: 1}}\n",
+        "    - rule: {actions: {allow: 1}}\nvlans:\n",
+    ));
+    for v in 0..vlans {
+        let _ = writeln!(y, "  v{v}: {{vid: {}, acls_in: [three]}}", 2 + v);
+    }
+    y.push_str("dps:\n  sw1:\n    dp_id: 1\n    interfaces:\n");
+    let all: Vec<String> = (0..vlans).map(|v| format!("v{v}")).collect();
+    for p in 1..=4 {
+        let _ = writeln!(y, "      {p}: {{tagged_vlans: [{}]}}", all.join(", "));
+    }
+    y
 }
 
 fn bench(c: &mut Criterion) {
     let (a, b) = (config(1), config(2));
     let mut g = c.benchmark_group("reload");
     g.bench_function("warm_10_dps_48_ports (load + apply)", |bench| {
-        let mut ctl = running(&a);
+        let mut ctl = running(&a, DPS, PORTS);
         let mut flip = false;
         bench.iter(|| {
             flip = !flip;
@@ -92,6 +119,26 @@ fn bench(c: &mut Criterion) {
                 .sum();
             black_box(sent)
         })
+    });
+    g.sample_size(10);
+    let (small, big) = (acl_vlans(1), acl_vlans(3000));
+    let flows = {
+        let config = sluice_config::load_str(&big).expect("valid").config;
+        let dp = config.dps.values().next().expect("a DP");
+        let up = dp.ports.keys().copied().collect();
+        sluice_core::pipeline::compile(dp, &up).flows.len()
+    };
+    let name = format!("one_dp_to_3000_vlans_3_acl_rules_each ({flows} flows; load + apply)");
+    g.bench_function(name, |bench| {
+        bench.iter_batched(
+            || running(&small, 1, 4),
+            |mut ctl| {
+                let config = sluice_config::load_str(&big).expect("valid").config;
+                let out = ctl.handle(Instant(1000), Event::Reload(Box::new(config)));
+                black_box(out.len())
+            },
+            criterion::BatchSize::LargeInput,
+        )
     });
     g.finish();
 }
