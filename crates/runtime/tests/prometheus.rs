@@ -337,3 +337,117 @@ fn label_values_are_in_faucets_formats() {
     has("faucet_config_load_error 0.0");
     has("faucet_event_id 8.0");
 }
+
+/// The metric names a PromQL query reads: identifiers that are not functions, keywords,
+/// label names, or inside label matchers and ranges.
+fn metric_names(expr: &str) -> Vec<String> {
+    // label_values(metric, label): only the metric.
+    let mut s = expr.to_string();
+    while let Some(i) = s.find("label_values(") {
+        let rest = &s[i + "label_values(".len()..];
+        let end = rest.find(')').unwrap();
+        let metric = rest[..end].split(',').next().unwrap().trim().to_string();
+        s = format!("{}{metric}{}", &s[..i], &rest[end + 1..]);
+    }
+    // Drop {matchers}, [ranges] and by (...) / without (...) groupings.
+    let mut out = String::new();
+    let mut depth = 0;
+    for c in s.chars() {
+        match c {
+            '{' | '[' => depth += 1,
+            '}' | ']' => depth -= 1,
+            _ if depth == 0 => out.push(c),
+            _ => {}
+        }
+    }
+    for kw in ["by", "without"] {
+        while let Some(i) = out.find(&format!("{kw} (")) {
+            let end = i + out[i..].find(')').unwrap();
+            out.replace_range(i..=end, "");
+        }
+    }
+    let keywords = [
+        "and",
+        "or",
+        "unless",
+        "on",
+        "ignoring",
+        "group_left",
+        "group_right",
+        "bool",
+        "offset",
+    ];
+    let mut names = Vec::new();
+    let chars: Vec<char> = out.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c.is_ascii_alphabetic() || c == '_' {
+            let start = i;
+            while i < chars.len()
+                && (chars[i].is_ascii_alphanumeric() || chars[i] == '_' || chars[i] == ':')
+            {
+                i += 1;
+            }
+            let word: String = chars[start..i].iter().collect();
+            let next = chars[i..].iter().find(|c| !c.is_whitespace());
+            // Numbers like 1e3 start with a digit and are skipped below.
+            if next != Some(&'(') && !keywords.contains(&word.as_str()) {
+                names.push(word);
+            }
+        } else if c.is_ascii_digit() {
+            while i < chars.len() && (chars[i].is_ascii_alphanumeric() || chars[i] == '.') {
+                i += 1;
+            }
+        } else {
+            i += 1;
+        }
+    }
+    names
+}
+
+#[test]
+fn every_dashboard_query_names_a_metric_sluice_exports() {
+    let dashboard: serde_json::Value =
+        serde_json::from_str(include_str!("../../../grafana/sluice-faucet.json")).unwrap();
+    let mut exported = BTreeSet::new();
+    for text in [sluice_text(), gauge_text()] {
+        for line in text.lines() {
+            let name = match line.strip_prefix("# TYPE ") {
+                Some(rest) => rest.split(' ').next().unwrap(),
+                None if line.starts_with('#') || line.is_empty() => continue,
+                None => &line[..line.find(['{', ' ']).unwrap()],
+            };
+            exported.insert(name.to_string());
+        }
+    }
+    // Histogram series exist for every histogram family.
+    for h in ["faucet_packet_in_secs"] {
+        for suffix in ["_bucket", "_sum", "_count"] {
+            exported.insert(format!("{h}{suffix}"));
+        }
+    }
+    let mut queries = Vec::new();
+    for panel in dashboard["panels"].as_array().unwrap() {
+        for t in panel["targets"].as_array().unwrap() {
+            queries.push(t["expr"].as_str().unwrap().to_string());
+        }
+    }
+    for v in dashboard["templating"]["list"].as_array().unwrap() {
+        queries.push(v["definition"].as_str().unwrap().to_string());
+    }
+    assert!(queries.len() > 20, "{} queries", queries.len());
+    for q in &queries {
+        let names = metric_names(q);
+        assert!(!names.is_empty(), "no metric in {q}");
+        for n in names {
+            assert!(exported.contains(&n), "{q}: {n} is not exported by sluice");
+        }
+    }
+    assert_eq!(
+        metric_names(
+            "histogram_quantile(0.99, sum by (dp_name, le) (rate(faucet_packet_in_secs_bucket{dp_name=~\"$dp\"}[5m])))"
+        ),
+        ["faucet_packet_in_secs_bucket"]
+    );
+}
