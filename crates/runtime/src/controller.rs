@@ -36,7 +36,7 @@ use crate::Options;
 
 mod ha;
 
-use crate::gauge::{Gauge, GaugeConfig};
+use crate::gauge::Gauge;
 use crate::switch::{self, Command, ConnId, Stream, SwitchEvent, SwitchHandle};
 use crate::telemetry::events::EventQueue;
 use crate::telemetry::{self, Published, Telemetry, TelemetryHandle};
@@ -254,14 +254,10 @@ impl Server {
         self
     }
 
-    /// Runs Gauge's watchers of `config` over the controller's own switch connections
-    /// (see [`crate::gauge`]), writing text databases through `text` if given.
-    pub fn with_gauge(
-        mut self,
-        config: GaugeConfig,
-        text: Option<mpsc::Sender<crate::gauge::text::Job>>,
-    ) -> Self {
-        self.gauge = Some(Gauge::new(config, text));
+    /// Runs `gauge`'s watchers over the controller's switch connections (see
+    /// [`crate::gauge`]).
+    pub fn with_gauge(mut self, gauge: Gauge) -> Self {
+        self.gauge = Some(gauge);
         self
     }
 

@@ -21,7 +21,7 @@ use sluice_ofp::instruction::Instruction;
 use sluice_ofp::msg::multipart::{Desc, FlowStats, PortStats};
 use sluice_ofp::oxm::OxmField;
 use sluice_ofp::{FixedStr, Match, Message, PortNo};
-use sluice_runtime::gauge::{GaugeStats, WatcherType};
+use sluice_runtime::gauge::{GaugeDp, GaugeStats, WatcherType};
 use sluice_runtime::telemetry::{Published, prometheus};
 
 /// A family as scraped: its type, its label names, and whether it has samples.
@@ -188,7 +188,9 @@ fn gauge_text() -> String {
         WatcherType::FlowTable,
         WatcherType::MeterStats,
     ]);
+    let names = ctl.config().unwrap().dps.values();
     let gauge = GaugeStats {
+        dps: names.map(|d| (d.dp_id.0, GaugeDp::of(d))).collect(),
         watched: BTreeMap::from([(0x5e1, kinds)]),
         port_stats: BTreeMap::from([(0x5e1, Arc::new(port_stats))]),
         flows: BTreeMap::from([(0x5e1, Arc::new(flows))]),

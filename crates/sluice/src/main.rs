@@ -3,6 +3,7 @@
 
 mod bench;
 mod check;
+mod gauge;
 mod lab;
 mod run;
 mod show;
@@ -28,6 +29,9 @@ enum Command {
     /// network namespace on every VLAN port), run the controller on it and show who reaches
     /// whom. Needs root.
     Lab(lab::LabArgs),
+    /// Gauge on a connection of its own: a read-only second controller the switches also
+    /// connect to (port 6654), polling them as gauge.yaml says.
+    Gauge(gauge::GaugeArgs),
     /// Show what a running controller knows (from its JSON API): dps, ports, hosts, flows
     /// or stack.
     Show(show::ShowArgs),
@@ -43,6 +47,7 @@ fn main() -> anyhow::Result<()> {
         Command::Check(args) => check::main(args),
         Command::Lab(args) => lab::main(args),
         Command::Show(args) => show::main(args),
+        Command::Gauge(args) => gauge::main(args),
         Command::Bench(args) => bench::main(args),
     }
 }

@@ -66,10 +66,10 @@ enum HaArg {
 
 /// Sets up logging as FAUCET does: FAUCET_LOG names a file (or STDOUT / STDERR), at
 /// FAUCET_LOG_LEVEL (INFO by default); RUST_LOG overrides the level. Without FAUCET_LOG the
-/// log goes to standard output.
-fn init_logging() -> anyhow::Result<()> {
+/// log goes to standard output. `sluice gauge` reads Gauge's names (`prefix` "GAUGE").
+pub(crate) fn init_logging(prefix: &str) -> anyhow::Result<()> {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        let level = std::env::var("FAUCET_LOG_LEVEL")
+        let level = std::env::var(format!("{prefix}_LOG_LEVEL"))
             .unwrap_or_else(|_| "info".into())
             .to_lowercase();
         EnvFilter::new(level)
@@ -77,7 +77,7 @@ fn init_logging() -> anyhow::Result<()> {
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false);
-    match std::env::var("FAUCET_LOG")
+    match std::env::var(format!("{prefix}_LOG"))
         .ok()
         .filter(|s| !s.is_empty())
         .as_deref()
@@ -92,7 +92,7 @@ fn init_logging() -> anyhow::Result<()> {
                 .create(true)
                 .append(true)
                 .open(path)
-                .with_context(|| format!("opening FAUCET_LOG {path}"))?;
+                .with_context(|| format!("opening {prefix}_LOG {path}"))?;
             builder
                 .with_ansi(false)
                 .with_writer(Mutex::new(file))
@@ -102,9 +102,11 @@ fn init_logging() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// With FAUCET_EXCEPTION_LOG set, a crash report is appended to that file as well.
-fn init_exception_log() {
-    let Some(path) = std::env::var_os("FAUCET_EXCEPTION_LOG").filter(|p| !p.is_empty()) else {
+/// With FAUCET_EXCEPTION_LOG (`prefix`_EXCEPTION_LOG) set, a crash report is appended to
+/// that file as well.
+pub(crate) fn init_exception_log(prefix: &str) {
+    let Some(path) = std::env::var_os(format!("{prefix}_EXCEPTION_LOG")).filter(|p| !p.is_empty())
+    else {
         return;
     };
     let default = std::panic::take_hook();
@@ -120,6 +122,22 @@ fn init_exception_log() {
     }));
 }
 
+/// Completes at SIGTERM or SIGINT (installed at once, so a signal sent from now on counts).
+///
+/// # Errors
+/// If the handlers cannot be installed.
+pub(crate) fn shutdown_signal() -> anyhow::Result<impl std::future::Future<Output = ()>> {
+    let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
+    let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
+    Ok(async move {
+        tokio::select! {
+            _ = term.recv() => {}
+            _ = int.recv() => {}
+        }
+        tracing::info!("shutting down");
+    })
+}
+
 /// The configuration file to use: `--config`, else FAUCET_CONFIG, else FAUCET's defaults.
 fn config_path(args: &RunArgs) -> Option<PathBuf> {
     if let Some(p) = &args.config {
@@ -131,8 +149,8 @@ fn config_path(args: &RunArgs) -> Option<PathBuf> {
 
 /// Runs the controller until SIGINT or SIGTERM.
 pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
-    init_logging()?;
-    init_exception_log();
+    init_logging("FAUCET")?;
+    init_exception_log("FAUCET");
     let opts = Options::default();
     let path = config_path(&args);
     let (server, files) = match &path {
@@ -208,15 +226,7 @@ pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
             tokio::spawn(Reloader::new(path, files).run(server.handle(), hup));
         }
         let server = crate::telemetry::start(&args.telemetry, server).await;
-        let mut term = signal(SignalKind::terminate()).context("installing the SIGTERM handler")?;
-        let mut int = signal(SignalKind::interrupt()).context("installing the SIGINT handler")?;
-        let shutdown = async move {
-            tokio::select! {
-                _ = term.recv() => {}
-                _ = int.recv() => {}
-            }
-            tracing::info!("shutting down");
-        };
+        let shutdown = shutdown_signal()?;
         server
             .run(listener, shutdown)
             .await

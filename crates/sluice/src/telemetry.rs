@@ -21,7 +21,7 @@ use std::time::Duration;
 
 use clap::Args;
 use sluice_runtime::Server;
-use sluice_runtime::gauge::{Db, GaugeConfig};
+use sluice_runtime::gauge::{Db, Gauge, GaugeConfig};
 use sluice_runtime::http::host_port;
 use sluice_runtime::telemetry::events::{self, EventQueue};
 use tokio::net::TcpListener;
@@ -83,19 +83,19 @@ impl TelemetryArgs {
     }
 }
 
-/// Reads `gauge.yaml`, starts its text writer and Prometheus endpoints, and gives the
-/// Gauge to `server`.
-async fn gauge(path: &std::path::Path, server: Server) -> Server {
-    let config = match std::fs::read_to_string(path)
+/// Reads a `gauge.yaml`.
+pub(crate) fn gauge_config(path: &std::path::Path) -> Result<GaugeConfig, String> {
+    std::fs::read_to_string(path)
         .map_err(|e| e.to_string())
         .and_then(|text| GaugeConfig::parse(&text))
-    {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!("gauge configuration {}: {e}; no Gauge", path.display());
-            return server;
-        }
-    };
+}
+
+/// Starts the Gauge's databases: the text writer (whose sender is returned, if any watcher
+/// writes text) and the Prometheus endpoints, reading what `server` publishes.
+pub(crate) async fn gauge_dbs(
+    config: &GaugeConfig,
+    server: &Server,
+) -> Option<tokio::sync::mpsc::Sender<sluice_runtime::gauge::text::Job>> {
     let has_text = config
         .watchers
         .iter()
@@ -119,12 +119,25 @@ async fn gauge(path: &std::path::Path, server: Server) -> Server {
             Err(e) => tracing::error!("Gauge's Prometheus metrics on {addr}: {e}"),
         }
     }
+    text
+}
+
+/// Reads `gauge.yaml`, starts its databases, and gives the Gauge to `server`.
+async fn gauge(path: &std::path::Path, server: Server) -> Server {
+    let config = match gauge_config(path) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("gauge configuration {}: {e}; no Gauge", path.display());
+            return server;
+        }
+    };
+    let text = gauge_dbs(&config, &server).await;
     tracing::info!(
         "gauge: {} watchers from {}",
         config.watchers.len(),
         path.display()
     );
-    server.with_gauge(config, text)
+    server.with_gauge(Gauge::new(config, text))
 }
 
 /// Opens the configured endpoints and wires them to `server`; returns the server to run.

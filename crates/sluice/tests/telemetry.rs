@@ -126,13 +126,38 @@ fn eventually<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
     }
 }
 
+/// Runs `sluice` with `args` in `dir`, following its log.
+fn spawn(dir: &Path, args: &[&str]) -> Sluice {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .current_dir(dir)
+        .args(args)
+        .env("RUST_LOG", "info")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let log = Lines::default().follow(child.stdout.take().unwrap());
+    Sluice { child, log }
+}
+
+/// Waits until FAUCET's metrics at `metrics` say the test's DP is up.
+fn wait_programmed(metrics: &str) {
+    eventually("the DP to be programmed", || {
+        sample(
+            &get(metrics, "/"),
+            "dp_status{dp_id=\"0x7e1\",dp_name=\"tsw\"} 1",
+        )
+        .map(|_| ())
+    });
+}
+
 fn start(dir: &Path) -> Sluice {
     let config = dir.join("faucet.yaml");
     std::fs::write(&config, CONFIG).unwrap();
     std::fs::write(dir.join("gauge.yaml"), GAUGE).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .current_dir(dir)
-        .args([
+    spawn(
+        dir,
+        &[
             "run",
             "--config",
             config.to_str().unwrap(),
@@ -146,14 +171,8 @@ fn start(dir: &Path) -> Sluice {
             dir.join("events.sock").to_str().unwrap(),
             "--gauge-config",
             dir.join("gauge.yaml").to_str().unwrap(),
-        ])
-        .env("RUST_LOG", "info")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let log = Lines::default().follow(child.stdout.take().unwrap());
-    Sluice { child, log }
+        ],
+    )
 }
 
 #[test]
@@ -173,13 +192,7 @@ fn metrics_events_and_show_after_real_traffic() {
 
     let config = sluice_config::load_str(CONFIG).unwrap().config;
     let lab = Lab::build(&config, &format!("tcp:{of}")).unwrap();
-    eventually("the DP to be programmed", || {
-        sample(
-            &get(&metrics, "/"),
-            "dp_status{dp_id=\"0x7e1\",dp_name=\"tsw\"} 1",
-        )
-        .map(|_| ())
-    });
+    wait_programmed(&metrics);
     let hosts: Vec<_> = (1..=3)
         .map(|p| lab.endpoint(0x7e1, p, 100).unwrap().clone())
         .collect();
@@ -309,5 +322,92 @@ fn metrics_events_and_show_after_real_traffic() {
         )
         .map(|_| ())
     });
+    drop(lab);
+}
+
+#[test]
+fn gauge_as_a_second_controller_beside_the_first() {
+    if let Err(e) = sluice_lab::preflight() {
+        panic!("this test needs root and Open vSwitch (run scripts/test as root): {e}");
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("faucet.yaml");
+    std::fs::write(&config, CONFIG).unwrap();
+    std::fs::write(dir.path().join("gauge.yaml"), GAUGE).unwrap();
+    let controller = spawn(
+        dir.path(),
+        &[
+            "run",
+            "--config",
+            config.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+            "--prometheus",
+            "127.0.0.1:0",
+            "--api",
+            "off",
+        ],
+    );
+    let gauge = spawn(
+        dir.path(),
+        &["gauge", "--config", "gauge.yaml", "--listen", "127.0.0.1:0"],
+    );
+    let of = controller.addr("accepting OpenFlow connections on");
+    let metrics = controller.addr("serving Prometheus metrics on");
+    let gauge_of = gauge.addr("gauge: accepting OpenFlow connections on");
+    let gauge_metrics = gauge.addr("serving Gauge's Prometheus metrics on");
+
+    let parsed = sluice_config::load_str(CONFIG).unwrap().config;
+    let lab = Lab::build(&parsed, &format!("tcp:{of}")).unwrap();
+    let br = lab.bridge(0x7e1).unwrap();
+    run(
+        "ovs-vsctl",
+        &[
+            "set-controller",
+            br.name(),
+            &format!("tcp:{of}"),
+            &format!("tcp:{gauge_of}"),
+        ],
+    )
+    .unwrap();
+    wait_programmed(&metrics);
+    let h1 = lab.host(0x7e1, 1).unwrap();
+    let h2 = lab.endpoint(0x7e1, 2, 100).unwrap();
+    assert!(
+        h1.ping(h2.addr, 3, Duration::from_secs(2)),
+        "h1 reaches h2 with Gauge connected"
+    );
+
+    // Gauge names the DP and ports from the FAUCET configuration and counts the traffic.
+    let text = eventually("Gauge's port counters", || {
+        let text = get(&gauge_metrics, "/");
+        let n = sample(
+            &text,
+            "of_port_tx_packets{dp_id=\"0x7e1\",dp_name=\"tsw\",port=\"h2\",port_description=\"second host\"}",
+        )?;
+        (n >= 3.0).then_some(text)
+    });
+    assert_eq!(
+        sample(&text, "dp_status{dp_id=\"0x7e1\",dp_name=\"tsw\"}"),
+        Some(1.0)
+    );
+    assert_eq!(
+        sample(
+            &text,
+            "of_port_state{dp_id=\"0x7e1\",dp_name=\"tsw\",port=\"h1\",port_description=\"h1\"}"
+        ),
+        Some(4.0),
+        "h1 live"
+    );
+    // The second controller takes no packet-ins and programs nothing: the first learned
+    // both hosts, and the flows are the first controller's alone.
+    let faucet = get(&metrics, "/");
+    assert_eq!(
+        sample(
+            &faucet,
+            "vlan_hosts_learned{dp_id=\"0x7e1\",dp_name=\"tsw\",vlan=\"100\"}"
+        ),
+        Some(2.0)
+    );
     drop(lab);
 }

@@ -29,6 +29,7 @@ use sluice_ofp::msg::multipart::{
     MultipartRequestBody, PortStats,
 };
 use sluice_ofp::msg::port::PortReason;
+use sluice_ofp::msg::role::AsyncConfig;
 use sluice_ofp::{Encoded, Message, PortNo};
 use tokio::sync::mpsc;
 use tracing::{info, warn};
@@ -36,9 +37,48 @@ use tracing::{info, warn};
 pub use config::{Db, GaugeConfig, WatcherType};
 use text::TextWrite;
 
+/// What Gauge's labels say of a DP: names from the FAUCET configuration.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct GaugeDp {
+    /// The DP's name.
+    pub name: String,
+    /// Each configured port's name and description, by number.
+    pub ports: BTreeMap<u32, (String, String)>,
+    /// Each table's FAUCET name, by number.
+    pub tables: BTreeMap<u8, &'static str>,
+}
+
+impl GaugeDp {
+    /// The names of a configured DP.
+    pub fn of(dp: &sluice_config::Dp) -> GaugeDp {
+        let layout = sluice_core::pipeline::Layout::for_dp(dp);
+        GaugeDp {
+            name: dp.name.clone(),
+            ports: dp
+                .ports
+                .values()
+                .map(|p| (p.number.0, (p.name.clone(), p.description.clone())))
+                .collect(),
+            tables: layout.tables().map(|(t, id)| (id, t.name())).collect(),
+        }
+    }
+
+    /// Gauge's `port` and `port_description` for a port number.
+    pub fn port_labels(&self, no: u32) -> (String, String) {
+        self.ports.get(&no).cloned().unwrap_or_else(|| {
+            let name = PortNo(no)
+                .reserved_name()
+                .map_or_else(|| no.to_string(), str::to_string);
+            (name.clone(), name)
+        })
+    }
+}
+
 /// The latest statistics of every watched DP, as published for readers.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct GaugeStats {
+    /// The names of every configured DP, by datapath id.
+    pub dps: BTreeMap<u64, GaugeDp>,
     /// DPs a watcher names, by datapath id, with the kinds watched into a Prometheus db.
     pub watched: BTreeMap<u64, BTreeSet<WatcherType>>,
     /// The last PORT_STATS reply of each DP.
@@ -75,27 +115,53 @@ enum PathBufOr {
     Dir(std::path::PathBuf, bool),
 }
 
-/// The built-in Gauge's state, owned by the controller task.
+/// A Gauge: its watchers, polls and latest statistics (run by the controller task, see
+/// [`crate::Server::with_gauge`]).
 #[derive(Debug)]
-pub(crate) struct Gauge {
+pub struct Gauge {
     config: GaugeConfig,
     polls: BTreeMap<(u64, WatcherType), Poll>,
     stats: Arc<GaugeStats>,
     text: Option<mpsc::Sender<text::Job>>,
     /// A simple generator for the first poll's random delay.
     seed: u64,
+    /// The FAUCET configuration naming the DPs when the controller has none (a Gauge on a
+    /// connection of its own, `sluice gauge`).
+    faucet: Option<Arc<sluice_config::Config>>,
+    /// The configuration files the published names were taken from.
+    named_from: Vec<sluice_config::FileDigest>,
+    /// Switches that connected and are to be told not to send packet-ins here (only
+    /// without FAUCET's logic: Gauge's `OFPSetAsync`).
+    quiet: Vec<u64>,
 }
 
 impl Gauge {
     /// A Gauge for `config`, writing its text dbs through `text` (if any watcher has one).
-    pub(crate) fn new(config: GaugeConfig, text: Option<mpsc::Sender<text::Job>>) -> Gauge {
+    /// Its DPs are those of the controller's configuration.
+    pub fn new(config: GaugeConfig, text: Option<mpsc::Sender<text::Job>>) -> Gauge {
         Gauge {
             config,
             polls: BTreeMap::new(),
             stats: Arc::new(GaugeStats::default()),
             text,
             seed: 0x9e37_79b9_7f4a_7c15,
+            faucet: None,
+            named_from: Vec::new(),
+            quiet: Vec::new(),
         }
+    }
+
+    /// A Gauge on a connection of its own: DPs come from `faucet` (the controller follows
+    /// the switches but has no FAUCET configuration and programs nothing), and each switch
+    /// is told not to send packet-ins to this connection, as Gauge does.
+    pub fn standalone(mut self, faucet: sluice_config::Config) -> Gauge {
+        self.faucet = Some(Arc::new(faucet));
+        self
+    }
+
+    /// The FAUCET configuration that names the DPs.
+    fn faucet<'a>(&'a self, core: &'a Controller) -> Option<&'a sluice_config::Config> {
+        self.faucet.as_deref().or_else(|| core.config())
     }
 
     /// The latest statistics.
@@ -106,7 +172,7 @@ impl Gauge {
     /// Each watched (DP, kind) and where its results go, for the DPs configured now.
     fn sinks(&self, core: &Controller) -> BTreeMap<(u64, WatcherType), Sinks> {
         let mut out: BTreeMap<(u64, WatcherType), Sinks> = BTreeMap::new();
-        let Some(config) = core.config() else {
+        let Some(config) = self.faucet(core) else {
             return out;
         };
         for w in &self.config.watchers {
@@ -147,7 +213,7 @@ impl Gauge {
 
     /// Names of watched DPs that are not configured (logged once at start, as Gauge does).
     pub(crate) fn unknown_dps(&self, core: &Controller) -> Vec<String> {
-        let Some(config) = core.config() else {
+        let Some(config) = self.faucet(core) else {
             return Vec::new();
         };
         self.config
@@ -184,10 +250,30 @@ impl Gauge {
         if watched != self.stats.watched {
             Arc::make_mut(&mut self.stats).watched = watched;
         }
+        if let Some(config) = self.faucet(core)
+            && config.files != self.named_from
+        {
+            let dps = config
+                .dps
+                .values()
+                .map(|d| (d.dp_id.0, GaugeDp::of(d)))
+                .collect();
+            self.named_from = config.files.clone();
+            Arc::make_mut(&mut self.stats).dps = dps;
+        }
         // Stop polling what is no longer connected or watched.
         self.polls
             .retain(|key, _| sinks.contains_key(key) && core.datapath(key.0).is_some());
         let mut out: BTreeMap<u64, Encoded> = BTreeMap::new();
+        for dp_id in std::mem::take(&mut self.quiet) {
+            // Gauge's OFPSetAsync: no packet-ins, every port status, no flow removals.
+            let quiet = Message::SetAsync(AsyncConfig {
+                packet_in_mask: [0, 0],
+                port_status_mask: [0b111, 0b111],
+                flow_removed_mask: [0, 0],
+            });
+            let _ = out.entry(dp_id).or_default().push(&quiet);
+        }
         for (&(dp_id, kind), s) in &sinks {
             let Some(interval) = s.interval else { continue };
             if kind == WatcherType::PortState || core.datapath(dp_id).is_none() {
@@ -327,6 +413,9 @@ impl Gauge {
             ),
             _ => return,
         };
+        if self.faucet.is_some() && matches!(n, Notification::DpConnected { .. }) {
+            self.quiet.push(dp_id);
+        }
         let sinks = self.sinks(core);
         let Some(s) = sinks.get(&(dp_id, WatcherType::PortState)) else {
             return;
@@ -344,7 +433,7 @@ impl Gauge {
         if s.files.is_empty() {
             return;
         }
-        let names = text::Names::of(core, write.dp_id());
+        let names = text::Names::of(self.faucet(core), write.dp_id());
         let job = text::Job {
             write,
             names,

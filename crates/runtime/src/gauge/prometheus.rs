@@ -8,10 +8,30 @@ use std::fmt::Write as _;
 use sluice_core::telemetry::DpSnapshot;
 
 use super::oxm::{OxmValue, parts};
-use super::text::port_name;
-use super::{GaugeStats, WatcherType};
+use super::{GaugeDp, GaugeStats, WatcherType};
 use crate::telemetry::prometheus::{Writer, process_families, quote};
 use crate::telemetry::{ProcessStats, Published};
+
+/// A watched DP being rendered: its names, its switch as the controller sees it, and the
+/// `dp_id`/`dp_name` labels.
+struct Dp<'a> {
+    dp_id: u64,
+    names: &'a GaugeDp,
+    switch: Option<&'a DpSnapshot>,
+    labels: String,
+}
+
+impl Dp<'_> {
+    /// `dp_id`, `dp_name`, `port`, `port_description`.
+    fn port_labels(&self, no: u32) -> String {
+        let (name, desc) = self.names.port_labels(no);
+        let mut s = format!("{},port=", self.labels);
+        quote(&mut s, &name);
+        s.push_str(",port_description=");
+        quote(&mut s, &desc);
+        s
+    }
+}
 
 /// Renders Gauge's metrics into `out`; `process` adds the `process_*` families.
 pub fn render(p: &Published, process: Option<&ProcessStats>, out: &mut String) {
@@ -23,41 +43,27 @@ pub fn render(p: &Published, process: Option<&ProcessStats>, out: &mut String) {
         "faucet_pbr_version{{version=\"{}\"}} 1.0",
         env!("CARGO_PKG_VERSION")
     );
-    let dps: Vec<(&DpSnapshot, String)> = p
-        .snapshot
-        .dps
-        .iter()
-        .filter(|d| g.watched.contains_key(&d.dp_id))
-        .map(|d| {
-            let mut l = format!("dp_id=\"{:#x}\",dp_name=", d.dp_id);
-            quote(&mut l, &d.name);
-            (d, l)
+    let dps: Vec<Dp<'_>> = g
+        .watched
+        .keys()
+        .filter_map(|dp_id| {
+            let names = g.dps.get(dp_id)?;
+            let mut labels = format!("dp_id=\"{dp_id:#x}\",dp_name=");
+            quote(&mut labels, &names.name);
+            Some(Dp {
+                dp_id: *dp_id,
+                names,
+                switch: p.snapshot.dps.iter().find(|d| d.dp_id == *dp_id),
+                labels,
+            })
         })
         .collect();
     w.family("dp_status", "status of datapaths", "gauge");
-    for (d, l) in &dps {
-        w.sample_u("dp_status", l, u64::from(d.connected));
+    for d in &dps {
+        let up = d.switch.is_some_and(|s| s.connected);
+        w.sample_u("dp_status", &d.labels, u64::from(up));
     }
-    let watching =
-        |d: &DpSnapshot, kind| g.watched.get(&d.dp_id).is_some_and(|k| k.contains(&kind));
-    let port_labels = |d: &DpSnapshot, l: &str, no: u32| {
-        let names: BTreeMap<u32, String> = d
-            .ports
-            .iter()
-            .filter(|p| p.configured)
-            .map(|p| (p.number, p.name.clone()))
-            .collect();
-        let name = port_name(&names, no);
-        let desc = d
-            .port(no)
-            .filter(|p| p.configured)
-            .map_or_else(|| name.clone(), |p| p.description.clone());
-        let mut s = format!("{l},port=");
-        quote(&mut s, &name);
-        s.push_str(",port_description=");
-        quote(&mut s, &desc);
-        s
-    };
+    let watching = |d: &Dp<'_>, kind| g.watched.get(&d.dp_id).is_some_and(|k| k.contains(&kind));
     // OVS reports a counter it does not keep as all ones; Gauge exports 0.
     let v = |x: u64| if x == u64::MAX { 0 } else { x };
     type PortStat = fn(&sluice_ofp::msg::multipart::PortStats) -> u64;
@@ -73,12 +79,9 @@ pub fn render(p: &Published, process: Option<&ProcessStats>, out: &mut String) {
     ];
     for (name, get) in port_vars {
         w.family(name, "", "gauge");
-        for (d, l) in dps
-            .iter()
-            .filter(|(d, _)| watching(d, WatcherType::PortStats))
-        {
+        for d in dps.iter().filter(|d| watching(d, WatcherType::PortStats)) {
             for s in g.port_stats.get(&d.dp_id).iter().flat_map(|v| v.iter()) {
-                w.sample_u(name, &port_labels(d, l, s.port_no.0), v(get(s)));
+                w.sample_u(name, &d.port_labels(s.port_no.0), v(get(s)));
             }
         }
     }
@@ -101,13 +104,14 @@ pub fn render(p: &Published, process: Option<&ProcessStats>, out: &mut String) {
     ];
     for (name, get) in state_vars {
         w.family(name, "", "gauge");
-        for (d, l) in dps
-            .iter()
-            .filter(|(d, _)| watching(d, WatcherType::PortState))
-        {
-            for port in d.ports.iter().filter(|p| p.configured) {
-                if let Some(sw) = &port.switch {
-                    w.sample_u(name, &port_labels(d, l, port.number), get(g, d.dp_id, sw));
+        for d in dps.iter().filter(|d| watching(d, WatcherType::PortState)) {
+            for no in d.names.ports.keys() {
+                let sw = d
+                    .switch
+                    .and_then(|s| s.port(*no))
+                    .and_then(|p| p.switch.as_ref());
+                if let Some(sw) = sw {
+                    w.sample_u(name, &d.port_labels(*no), get(g, d.dp_id, sw));
                 }
             }
         }
@@ -126,16 +130,18 @@ pub fn render(p: &Published, process: Option<&ProcessStats>, out: &mut String) {
     ];
     for (name, get) in meter_vars {
         w.family(name, "", "gauge");
-        for (d, l) in dps
-            .iter()
-            .filter(|(d, _)| watching(d, WatcherType::MeterStats))
-        {
+        for d in dps.iter().filter(|d| watching(d, WatcherType::MeterStats)) {
             for m in g.meters.get(&d.dp_id).iter().flat_map(|v| v.iter()) {
-                w.sample_u(name, &format!("{l},meter_id=\"{}\"", m.meter_id), v(get(m)));
+                let labels = format!("{},meter_id=\"{}\"", d.labels, m.meter_id);
+                w.sample_u(name, &labels, v(get(m)));
             }
         }
     }
-    flow_families(&mut w, g, &dps, &watching);
+    let flow_dps: Vec<&Dp<'_>> = dps
+        .iter()
+        .filter(|d| watching(d, WatcherType::FlowTable))
+        .collect();
+    flow_families(&mut w, g, &flow_dps);
     if let Some(ps) = process {
         process_families(&mut w, ps, p.started);
     }
@@ -143,11 +149,11 @@ pub fn render(p: &Published, process: Option<&ProcessStats>, out: &mut String) {
 
 /// One flow's labels (Gauge's names, before the table's missing ones are added).
 fn flow_labels(
-    d: &DpSnapshot,
+    d: &Dp<'_>,
     f: &sluice_ofp::msg::multipart::FlowStats,
 ) -> BTreeMap<&'static str, String> {
     let mut tags: BTreeMap<&'static str, String> = BTreeMap::new();
-    tags.insert("dp_name", d.name.clone());
+    tags.insert("dp_name", d.names.name.clone());
     tags.insert("dp_id", format!("{:#x}", d.dp_id));
     tags.insert("table_id", f.table_id.to_string());
     tags.insert("priority", f.priority.to_string());
@@ -173,28 +179,18 @@ fn flow_labels(
     tags
 }
 
-type Watching<'a> = dyn Fn(&DpSnapshot, WatcherType) -> bool + 'a;
-
-fn flow_families(
-    w: &mut Writer<'_>,
-    g: &GaugeStats,
-    dps: &[(&DpSnapshot, String)],
-    watching: &Watching<'_>,
-) {
+fn flow_families(w: &mut Writer<'_>, g: &GaugeStats, dps: &[&Dp<'_>]) {
     // Per table name: every flow's labels, and the union of label names (Gauge fills the
     // ones a flow lacks with "").
     type Rows = Vec<(BTreeMap<&'static str, String>, u64, u64)>;
     let mut tables: BTreeMap<&'static str, (BTreeSet<&'static str>, Rows)> = BTreeMap::new();
-    for (d, _) in dps
-        .iter()
-        .filter(|(d, _)| watching(d, WatcherType::FlowTable))
-    {
+    for d in dps {
         for f in g.flows.get(&d.dp_id).iter().flat_map(|v| v.iter()) {
-            let Some(table) = d.tables.iter().find(|t| t.id == f.table_id) else {
+            let Some(table) = d.names.tables.get(&f.table_id).copied() else {
                 continue;
             };
             let tags = flow_labels(d, f);
-            let entry = tables.entry(table.name).or_default();
+            let entry = tables.entry(table).or_default();
             entry.0.extend(tags.keys().copied());
             entry.1.push((tags, f.byte_count, f.packet_count));
         }

@@ -13,7 +13,6 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use serde_json::{Value, json};
-use sluice_core::Controller;
 use sluice_ofp::action::Action;
 use sluice_ofp::instruction::Instruction;
 use sluice_ofp::msg::multipart::{FlowStats, MeterStats, PortStats};
@@ -88,11 +87,9 @@ pub struct Names {
 }
 
 impl Names {
-    /// The names of `dp_id` in the configuration in force.
-    pub(crate) fn of(core: &Controller, dp_id: u64) -> Names {
-        let dp = core
-            .config()
-            .and_then(|c| c.dps.get(&sluice_config::DpId(dp_id)));
+    /// The names of `dp_id` in `config`.
+    pub(crate) fn of(config: Option<&sluice_config::Config>, dp_id: u64) -> Names {
+        let dp = config.and_then(|c| c.dps.get(&sluice_config::DpId(dp_id)));
         Names {
             dp_name: dp.map_or_else(|| format!("{dp_id:#x}"), |d| d.name.clone()),
             ports: dp
