@@ -140,7 +140,7 @@ impl HostFlows {
         h.dst = [false, true].map(|u| Template::new(h.dst_flow(p, v, m, u, 0), true, u));
         h.hairpin_dst = h.hairpin.map(|_| {
             [false, true].map(|u| {
-                let fm = h.hairpin_flow(p, v, m, u).unwrap_or_default();
+                let fm = h.hairpin_flow((p, v, m), u, 0).unwrap_or_default();
                 Template::new(fm, false, u)
             })
         });
@@ -249,17 +249,18 @@ impl HostFlows {
     }
 
     /// On a hairpin port: a host talking to another host on the same port gets its frames
-    /// back out of that port. `None` without a hairpin table.
+    /// back out of that port, with the destination flow's idle timeout (as FAUCET). `None`
+    /// without a hairpin table.
     pub fn hairpin_flow(
         &self,
-        port: u32,
-        vid: Vid,
-        mac: MacAddr,
+        (port, vid, mac): (u32, Vid, MacAddr),
         untagged: bool,
+        idle_timeout: u16,
     ) -> Option<FlowMod> {
         Some(FlowMod {
             cookie: self.cookie,
             table_id: self.hairpin?,
+            idle_timeout,
             priority: priority::MATCH,
             match_: Self::hairpin_match(port, vid, mac),
             instructions: vec![Instruction::ApplyActions(self.deliver(
@@ -296,19 +297,18 @@ impl HostFlows {
     pub fn push_hairpin(
         &self,
         out: &mut Encoded,
-        port: u32,
-        vid: Vid,
-        mac: MacAddr,
+        (port, vid, mac): (u32, Vid, MacAddr),
         untagged: bool,
+        idle: u16,
     ) {
         if self.mirrors.contains_key(&port) {
-            if let Some(fm) = self.hairpin_flow(port, vid, mac, untagged) {
+            if let Some(fm) = self.hairpin_flow((port, vid, mac), untagged, idle) {
                 let _ = out.push(&Message::FlowMod(fm));
             }
             return;
         }
         if let Some(t) = &self.hairpin_dst {
-            t[usize::from(untagged)].push(out, port, vid, mac, (IDLE_TIMEOUT_AT, 0));
+            t[usize::from(untagged)].push(out, port, vid, mac, (IDLE_TIMEOUT_AT, idle));
         }
     }
 
@@ -372,8 +372,8 @@ mod tests {
                     h.push_dst(&mut e, (port, vid, mac), untagged, t);
                     assert_eq!(e, typed(h.dst_flow(port, vid, mac, untagged, t)));
                     let mut e = Encoded::new();
-                    h.push_hairpin(&mut e, port, vid, mac, untagged);
-                    match h.hairpin_flow(port, vid, mac, untagged) {
+                    h.push_hairpin(&mut e, (port, vid, mac), untagged, t);
+                    match h.hairpin_flow((port, vid, mac), untagged, t) {
                         Some(fm) => assert_eq!(e, typed(fm)),
                         None => assert!(e.is_empty()),
                     }

@@ -540,7 +540,7 @@ impl Valve {
                 };
                 flows.push_dst(frames, (no, vid, mac), untagged, dst_idle);
                 if hairpin {
-                    flows.push_hairpin(frames, no, vid, mac, untagged);
+                    flows.push_hairpin(frames, (no, vid, mac), untagged, dst_idle);
                 }
                 flows.push_src(frames, no, vid, mac, timeout);
                 out.notes.push(Notification::HostLearned {

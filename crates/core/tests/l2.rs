@@ -139,17 +139,34 @@ fn a_moved_host_is_relearned_on_its_new_port() {
 }
 
 #[test]
-fn a_port_going_down_flushes_its_hosts_and_leaves_the_flood() {
+fn a_port_going_down_flushes_its_hosts_and_changes_no_flood() {
     let mut net = TestNet::connected(BASE);
     net.send(&frame(1, mac(1), MacAddr::BROADCAST));
     let flows = net.flow_count();
+    let floods: Vec<String> = net
+        .dump()
+        .lines()
+        .filter(|l| l.contains("table=3"))
+        .map(String::from)
+        .collect();
+    assert!(!floods.is_empty(), "{}", net.dump());
     net.set_link(1, false);
-    // The host's flows are gone, and floods skip the port.
+    // The host's flows and the port's VLAN admission are gone; its frames are no longer
+    // taken in.
     assert!(net.flow_count() < flows);
+    assert!(net.trace(&frame(1, mac(1), mac(2))).ports().is_empty());
+    // Traffic to the host is unknown again, so flooded.
     let t = net.send(&frame(2, mac(2), mac(1)));
-    assert!(!t.is_output_any_vlan(1));
-    assert!(t.is_output(3, Some(100)), "unknown again, so flooded");
-    // Back up: floods include it again.
+    assert!(t.is_output(3, Some(100)));
+    // As in FAUCET, the flood rules stay as they are (a switch sends nothing out of a down
+    // port), so a link flap rewrites no flood rule.
+    let after: Vec<String> = net
+        .dump()
+        .lines()
+        .filter(|l| l.contains("table=3"))
+        .map(String::from)
+        .collect();
+    assert_eq!(after, floods);
     net.set_link(1, true);
     assert!(
         net.trace(&frame(2, mac(2), MacAddr::BROADCAST))
@@ -272,6 +289,31 @@ fn group_table_flooding_reaches_the_same_ports() {
     let mut net = TestNet::connected(&cfg);
     let t = net.send(&frame(1, mac(1), mac(9)));
     assert!(t.is_output(2, None) && t.is_output(3, Some(100)) && !t.is_output_any_vlan(4));
+}
+
+#[test]
+fn group_table_uses_one_group_per_vlan_unless_unknown_unicast_floods_elsewhere() {
+    // As FAUCET: group `vid` floods; unknown unicast gets a group `vid + 4096` of its own
+    // only when some member does not take unknown unicast.
+    let ids = |cfg: &str| {
+        let config = sluice_config::load_str(cfg).unwrap().config;
+        let dp = config.dps.values().next().unwrap();
+        let up = dp.ports.keys().copied().collect();
+        let groups = sluice_core::pipeline::compile(dp, &up).groups;
+        groups.keys().copied().collect::<Vec<u32>>()
+    };
+    assert_eq!(
+        ids(&format!("{BASE}    group_table: true\n")),
+        vec![100, 200]
+    );
+    let cfg = BASE.replace(
+        "2: {native_vlan: office}",
+        "2: {native_vlan: office, unicast_flood: false}",
+    );
+    assert_eq!(
+        ids(&format!("{cfg}    group_table: true\n")),
+        vec![100, 200, 4196]
+    );
 }
 
 #[test]

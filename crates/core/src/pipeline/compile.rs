@@ -122,17 +122,17 @@ impl Compiled {
 /// up; see [`port_counts_as_up`]).
 pub fn compile(dp: &Dp, up: &BTreeSet<CfgPort>) -> Compiled {
     let layout = Layout::for_dp(dp);
-    let live = dp
+    let flooding = dp
         .ports
         .values()
-        .filter(|p| p.enabled && up.contains(&p.number))
+        .filter(|p| p.enabled)
         .map(|p| (p.number.0, p.unicast_flood))
         .collect();
     let mut c = Compiler {
         dp,
         layout: &layout,
         up,
-        live,
+        flooding,
         special_floods: dp
             .ports
             .values()
@@ -184,8 +184,12 @@ struct Compiler<'a> {
     dp: &'a Dp,
     layout: &'a Layout,
     up: &'a BTreeSet<CfgPort>,
-    /// Ports that forward (enabled and up), and whether each takes unknown unicast floods.
-    live: FxHashMap<u32, bool>,
+    /// Every enabled port, and whether it takes unknown unicast floods. Floods go to a VLAN's
+    /// enabled members whether their link is up or down, as FAUCET's do: a switch sends
+    /// nothing out of a down port, and a link going up or down then changes no flood rule.
+    /// (FAUCET also floods out of `enabled: false` ports; sluice does not forward through a
+    /// disabled port at all.)
+    flooding: FxHashMap<u32, bool>,
     /// Whether some port hairpins or is mirrored (so floods are not just the members).
     special_floods: bool,
     flows: FlowSet,
@@ -373,13 +377,13 @@ impl Compiler<'_> {
         }
     }
 
-    /// The ports a VLAN floods to: (tagged, untagged) up members, in port order, leaving out
+    /// The ports a VLAN floods to: (tagged, untagged) members, in port order, leaving out
     /// ports with `unicast_flood: false` when `unicast` is set. O(members of the VLAN).
     fn flood_members(&self, vid: Vid, unicast: bool) -> (Vec<CfgPort>, Vec<CfgPort>) {
         let Some(vlan) = self.dp.vlans.get(&vid) else {
             return (Vec::new(), Vec::new());
         };
-        let keep = |p: &&CfgPort| self.live.get(&p.0).is_some_and(|uf| !unicast || *uf);
+        let keep = |p: &&CfgPort| self.flooding.get(&p.0).is_some_and(|uf| !unicast || *uf);
         let mut tagged: Vec<CfgPort> = vlan.tagged.iter().filter(keep).copied().collect();
         let mut untagged: Vec<CfgPort> = vlan.untagged.iter().filter(keep).copied().collect();
         tagged.sort_unstable();
@@ -519,7 +523,10 @@ impl Compiler<'_> {
                     );
                 }
                 let ins = if self.dp.group_table {
-                    let id = u32::from(vid.0) + if unicast { 4096 } else { 0 };
+                    // Unknown unicast has a group of its own only when it floods to other
+                    // ports than the rest (a member with `unicast_flood: false`), as FAUCET.
+                    let own = unicast && members[1] != members[0];
+                    let id = u32::from(vid.0) + if own { 4096 } else { 0 };
                     self.groups.insert(
                         id,
                         GroupMod {

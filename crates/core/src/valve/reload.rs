@@ -124,8 +124,13 @@ impl Valve {
             };
             let dst = Flow::from_mod(&self.flows.dst_flow(f.port, f.vid, f.mac, untagged, idle));
             let mut flows = vec![src, dst];
-            if hairpin && let Some(fm) = self.flows.hairpin_flow(f.port, f.vid, f.mac, untagged) {
-                flows.push(Flow::from_mod(&fm));
+            if hairpin {
+                let key = self.flows.hairpin_key(f.port, f.vid, f.mac);
+                let idle = key.and_then(|k| have.get(&k).map(|b| b.idle_timeout));
+                let fm =
+                    self.flows
+                        .hairpin_flow((f.port, f.vid, f.mac), untagged, idle.unwrap_or(0));
+                flows.extend(fm.as_ref().map(Flow::from_mod));
             }
             if !flows.iter().all(|fl| have.get(&fl.key) == Some(&fl.body)) {
                 continue;

@@ -67,6 +67,13 @@ impl OvsSwitch {
         bridge
             .set_controller(&format!("tcp:127.0.0.1:{port}"))
             .unwrap();
+        // The test answers echoes only while it waits for a reply; on a loaded machine a
+        // long stretch of tracing must not get the connection dropped as inactive.
+        sluice_lab::run(
+            "ovs-vsctl",
+            &["set", "controller", bridge.name(), "inactivity_probe=600000"],
+        )
+        .unwrap();
         let s = accept(&listener, &bridge);
         let mut conn = Conn {
             s,
