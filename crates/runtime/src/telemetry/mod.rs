@@ -113,6 +113,8 @@ pub(crate) struct Telemetry {
     /// The frames of the packet-ins being handled, by (DP, source MAC), kept only while
     /// an event socket is open: L2_LEARN reports what the learned frame carried.
     frames: std::collections::HashMap<(u64, [u8; 6]), Bytes>,
+    /// The configured DPs' names, for events.
+    names: std::collections::HashMap<u64, Arc<str>>,
     gauge: Option<Gauge>,
     tx: watch::Sender<Arc<Published>>,
 }
@@ -137,6 +139,7 @@ impl Telemetry {
             events: None,
             heartbeat: None,
             frames: std::collections::HashMap::new(),
+            names: std::collections::HashMap::new(),
             gauge: None,
             tx,
         }
@@ -170,23 +173,14 @@ impl Telemetry {
                 tracing::error!("gauge: DP {name} in Gauge but not configured in FAUCET");
             }
         }
+        self.refresh_names(core);
         let Some(config) = core.config() else { return };
-        let dps: Vec<(u64, Arc<str>)> = config
-            .dps_in_config_order()
-            .iter()
-            .map(|d| (d.dp_id.0, Arc::from(d.name.as_str())))
-            .collect();
-        for (dp_id, name) in dps {
-            self.event(
-                dp_id,
-                name,
-                EventBody::ConfigRestart {
-                    restart_type: Restart::New,
-                },
-            );
+        for dp in config.dps_in_config_order() {
+            self.event(dp.dp_id.0, || EventBody::ConfigRestart {
+                restart_type: Restart::New,
+            });
         }
-        let body = loaded(core, None);
-        self.event(0, Arc::from("0"), body);
+        self.event(0, || loaded(core, None));
     }
 
     /// A switch completed its handshake and described itself.
@@ -234,39 +228,35 @@ impl Telemetry {
         self.frames.clear();
     }
 
-    fn dp_name(core: &Controller, dp_id: u64) -> Option<Arc<str>> {
-        core.config()?
-            .dps
-            .get(&sluice_config::DpId(dp_id))
-            .map(|d| Arc::from(d.name.as_str()))
+    /// Takes the configured DPs' names from the configuration in force.
+    fn refresh_names(&mut self, core: &Controller) {
+        self.names = core
+            .config()
+            .map(|c| {
+                c.dps
+                    .values()
+                    .map(|d| (d.dp_id.0, Arc::from(d.name.as_str())))
+                    .collect()
+            })
+            .unwrap_or_default();
     }
 
     fn notification(&mut self, core: &Controller, n: &Notification) {
         match n {
-            Notification::DpConnected { dp_id, .. } => {
-                let Some(name) = Self::dp_name(core, *dp_id) else {
-                    return;
-                };
+            Notification::DpConnected { dp_id, .. } if self.names.contains_key(dp_id) => {
                 self.created.entry(*dp_id).or_insert_with(wall_now);
-                self.event(
-                    *dp_id,
-                    name.clone(),
-                    EventBody::DpChange {
-                        reason: "cold_start",
-                    },
-                );
-                let status = ports_status(core, *dp_id);
-                self.event(*dp_id, name, EventBody::PortsStatus(status));
+                self.event(*dp_id, || EventBody::DpChange {
+                    reason: "cold_start",
+                });
+                self.event(*dp_id, || {
+                    EventBody::PortsStatus(ports_status(core, *dp_id))
+                });
             }
             Notification::DpDisconnected { dp_id, .. } => {
-                if let Some(name) = Self::dp_name(core, *dp_id) {
-                    self.event(
-                        *dp_id,
-                        name,
-                        EventBody::DpChange {
-                            reason: "disconnect",
-                        },
-                    );
+                if self.names.contains_key(dp_id) {
+                    self.event(*dp_id, || EventBody::DpChange {
+                        reason: "disconnect",
+                    });
                 }
                 self.desc.remove(dp_id);
             }
@@ -277,21 +267,16 @@ impl Telemetry {
                 up,
                 state,
                 ..
-            } => {
-                let Some(name) = Self::dp_name(core, *dp_id) else {
-                    return;
-                };
-                self.event(
-                    *dp_id,
-                    name,
-                    EventBody::PortChange {
-                        port_no: port_no.0,
-                        reason: reason.to_string(),
-                        state: *state,
-                        status: *up,
-                    },
-                );
+            } if self.names.contains_key(dp_id) => {
+                self.event(*dp_id, || EventBody::PortChange {
+                    port_no: port_no.0,
+                    reason: reason.to_string(),
+                    state: *state,
+                    status: *up,
+                });
             }
+            // Hosts are only learned and forgotten by configured DPs. Written out rather
+            // than through `event`, whose closure could not borrow the frames.
             Notification::HostLearned {
                 dp_id,
                 vid,
@@ -299,22 +284,20 @@ impl Telemetry {
                 port,
                 moved_from,
             } => {
-                if let Some(name) = Self::dp_name(core, *dp_id) {
+                self.event_id += 1;
+                if let Some(q) = &self.events {
                     let frame = self
                         .frames
                         .get(&(*dp_id, mac.0))
                         .and_then(|data| LearnFrame::parse(data));
-                    self.event(
-                        *dp_id,
-                        name,
-                        EventBody::L2Learn {
-                            port_no: *port,
-                            previous_port_no: *moved_from,
-                            vid: *vid,
-                            eth_src: *mac,
-                            frame,
-                        },
-                    );
+                    let body = EventBody::L2Learn {
+                        port_no: *port,
+                        previous_port_no: *moved_from,
+                        vid: *vid,
+                        eth_src: *mac,
+                        frame,
+                    };
+                    q.push(record(self.event_id, *dp_id, &self.names, body));
                 }
             }
             Notification::HostExpired {
@@ -323,51 +306,38 @@ impl Telemetry {
                 mac,
                 port,
             } => {
-                if let Some(name) = Self::dp_name(core, *dp_id) {
-                    self.event(
-                        *dp_id,
-                        name,
-                        EventBody::L2Expire {
-                            port_no: *port,
-                            vid: *vid,
-                            eth_src: *mac,
-                        },
-                    );
-                }
+                self.event(*dp_id, || EventBody::L2Expire {
+                    port_no: *port,
+                    vid: *vid,
+                    eth_src: *mac,
+                });
             }
             // FAUCET sends no event for a DP that left the configuration.
-            Notification::DpReconfigured { dp_id, restart } if *restart != Restart::Removed => {
-                if let Some(name) = Self::dp_name(core, *dp_id) {
-                    self.created.entry(*dp_id).or_insert_with(wall_now);
-                    let body = EventBody::ConfigRestart {
-                        restart_type: *restart,
-                    };
-                    self.event(*dp_id, name, body);
-                }
+            Notification::DpReconfigured { dp_id, restart }
+                if *restart != Restart::Removed && self.names.contains_key(dp_id) =>
+            {
+                self.created.entry(*dp_id).or_insert_with(wall_now);
+                self.event(*dp_id, || EventBody::ConfigRestart {
+                    restart_type: *restart,
+                });
             }
             Notification::ConfigApplied { .. } => {
-                let body = loaded(core, None);
-                self.event(0, Arc::from("0"), body);
+                self.refresh_names(core);
+                self.event(0, || loaded(core, None));
             }
             Notification::ConfigRejected { errors } => {
-                let body = loaded(core, Some(errors));
-                self.event(0, Arc::from("0"), body);
+                self.event(0, || loaded(core, Some(errors)));
             }
             _ => {}
         }
     }
 
-    /// Gives the next event id to an event and queues it for the event socket, if any.
-    fn event(&mut self, dp_id: u64, dp_name: Arc<str>, body: EventBody) {
+    /// Gives the next event id to an event about `dp_id` (0 for the whole configuration),
+    /// and queues it for the event socket if there is one; `body` is only made then.
+    fn event(&mut self, dp_id: u64, body: impl FnOnce() -> EventBody) {
         self.event_id += 1;
         if let Some(q) = &self.events {
-            q.push(EventRecord {
-                id: self.event_id,
-                time: wall_now(),
-                dp_id,
-                dp_name,
-                body,
-            });
+            q.push(record(self.event_id, dp_id, &self.names, body()));
         }
     }
 
@@ -378,7 +348,7 @@ impl Telemetry {
             && last.elapsed() >= *every
         {
             *last = std::time::Instant::now();
-            self.event(0, Arc::from("0"), EventBody::Heartbeat);
+            self.event(0, || EventBody::Heartbeat);
         }
         let requests = match &mut self.gauge {
             Some(g) => g.tick(std::time::Instant::now(), core),
@@ -422,6 +392,25 @@ pub(crate) fn packet_ins(event: &sluice_core::Event) -> u64 {
 /// A reader of what `tx`'s telemetry publishes.
 pub(crate) fn handle(rx: watch::Receiver<Arc<Published>>) -> TelemetryHandle {
     TelemetryHandle { rx }
+}
+
+/// An event as queued: its id, time and DP name (`"0"` for the whole configuration).
+fn record(
+    id: u64,
+    dp_id: u64,
+    names: &std::collections::HashMap<u64, Arc<str>>,
+    body: EventBody,
+) -> EventRecord {
+    EventRecord {
+        id,
+        time: wall_now(),
+        dp_id,
+        dp_name: names
+            .get(&dp_id)
+            .cloned()
+            .unwrap_or_else(|| Arc::from(dp_id.to_string())),
+        body,
+    }
 }
 
 /// Whether each configured port of a DP is up, as FAUCET's PORTS_STATUS reports it.
@@ -501,4 +490,54 @@ pub async fn serve_metrics(listener: tokio::net::TcpListener, telemetry: Telemet
         }
     })
     .await;
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use sluice_wire::MacAddr;
+
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_client_that_does_not_read_never_holds_up_the_controller() {
+        let path = std::env::temp_dir().join(format!("sluice-events-{}.sock", std::process::id()));
+        let listener = events::bind(&path).unwrap();
+        let queue = EventQueue::new(1000);
+        tokio::spawn(events::serve(listener, queue.clone()));
+        // Connected, and never reads: the socket's buffer fills, then the writer waits.
+        let _client = tokio::net::UnixStream::connect(&path).await.unwrap();
+        let (tx, _rx) = watch::channel(Arc::default());
+        let mut t = Telemetry::new(tx, (Duration::from_secs(5), Duration::from_secs(15)));
+        t.set_events(queue.clone(), None);
+        let core = Controller::new();
+        let learned: Vec<Output> = (0..200_000u32)
+            .map(|i| {
+                let b = i.to_be_bytes();
+                Output::Notify(Notification::HostLearned {
+                    dp_id: 1,
+                    vid: 100,
+                    mac: MacAddr([0x0e, 0, b[0], b[1], b[2], b[3]]),
+                    port: 1,
+                    moved_from: None,
+                })
+            })
+            .collect();
+        let start = std::time::Instant::now();
+        for batch in learned.chunks(1000) {
+            t.observe(&core, batch);
+            tokio::task::yield_now().await;
+        }
+        let took = start.elapsed();
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        assert_eq!(t.event_id, 200_000);
+        assert!(
+            queue.dropped() > 0,
+            "the ring overflowed and dropped the oldest"
+        );
+        // Queuing 200,000 events is a matter of milliseconds whatever the reader does.
+        assert!(took < Duration::from_secs(2), "{took:?}");
+        let _ = std::fs::remove_file(&path);
+    }
 }
