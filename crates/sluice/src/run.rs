@@ -19,7 +19,7 @@ use clap::Args;
 use sluice_runtime::config::{first_existing, load};
 use sluice_runtime::tls::{self, TlsFiles};
 use sluice_runtime::{HaRole, Options, Reloader, Server};
-use tokio::net::TcpListener;
+use tokio::net::{TcpListener, TcpSocket};
 use tokio::signal::unix::{SignalKind, signal};
 use tracing_subscriber::EnvFilter;
 
@@ -147,6 +147,23 @@ fn config_path(args: &RunArgs) -> Option<PathBuf> {
     first_existing(&list)
 }
 
+/// Connections waiting to be accepted before the kernel drops new ones. A thousand switches
+/// connecting at once overflow the default (128): each dropped SYN costs that switch a 1 s
+/// retransmission (`sluice bench connect`: 1.3 s for 1,000 switches instead of 0.3 s).
+const LISTEN_BACKLOG: u32 = 4096;
+
+/// Binds the OpenFlow listener with a deep accept queue (see [`LISTEN_BACKLOG`]).
+fn listen(addr: SocketAddr) -> std::io::Result<TcpListener> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()?
+    } else {
+        TcpSocket::new_v6()?
+    };
+    socket.set_reuseaddr(true)?;
+    socket.bind(addr)?;
+    socket.listen(LISTEN_BACKLOG)
+}
+
 /// Runs the controller until SIGINT or SIGTERM.
 pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
     init_logging("FAUCET")?;
@@ -208,9 +225,8 @@ pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
         .build()
         .context("starting the runtime")?;
     rt.block_on(async {
-        let listener = TcpListener::bind(args.listen)
-            .await
-            .with_context(|| format!("listening on {}", args.listen))?;
+        let listener =
+            listen(args.listen).with_context(|| format!("listening on {}", args.listen))?;
         tracing::info!(
             "accepting OpenFlow{} connections on {}",
             if args.ctl_cert.is_some() {
