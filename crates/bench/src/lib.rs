@@ -108,12 +108,18 @@ pub struct Options {
     pub echo_interval: Duration,
     /// Hosts per learn run (over all switches).
     pub hosts: u64,
+    /// Host numbers start here on every switch (so runs against a controller that keeps
+    /// running learn new hosts each time).
+    pub first_host: u32,
     /// Packet-ins outstanding at most per switch.
     pub window: u32,
     /// Packet-ins per second (over all switches) instead of as fast as the window allows.
     pub rate: Option<f64>,
     /// After the run at full speed, run again at half its rate (for latency at half load).
     pub half_load: bool,
+    /// Hosts of the half-load run (default: `hosts`). With a different number the run can
+    /// stay clear of the controller's host-table growth steps.
+    pub half_load_hosts: Option<u64>,
     /// A learn run stops after this long, learned or not.
     pub duration: Duration,
     /// An unanswered packet-in counts as lost after this long.
@@ -157,9 +163,11 @@ impl Options {
             connect_concurrency: 1000,
             echo_interval: Duration::from_secs(5),
             hosts: 100_000,
+            first_host: 0,
             window: 4096,
             rate: None,
             half_load: false,
+            half_load_hosts: None,
             duration: Duration::from_secs(60),
             packet_in_timeout: Duration::from_secs(5),
             reload_config: None,

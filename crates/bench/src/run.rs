@@ -222,15 +222,17 @@ impl Bench<'_> {
             Mode::Connect => {}
             Mode::Learn => {
                 let rate = self.opts.rate;
-                let first = self.learn(&phase_tx, 1, 0, rate).await;
-                let next_base = self.opts.hosts.div_ceil(count);
+                let base = self.opts.first_host;
+                let first = self.learn(&phase_tx, 1, self.opts.hosts, base, rate).await;
                 let half = first.hosts_per_s / 2.0;
                 report.learn.push(first);
                 if self.opts.half_load && rate.is_none() && half > 0.0 {
-                    let base = u32::try_from(next_base).unwrap_or(u32::MAX);
+                    let per_switch = u32::try_from(self.opts.hosts.div_ceil(count));
+                    let base = base.saturating_add(per_switch.unwrap_or(u32::MAX));
+                    let hosts = self.opts.half_load_hosts.unwrap_or(self.opts.hosts);
                     report
                         .learn
-                        .push(self.learn(&phase_tx, 2, base, Some(half)).await);
+                        .push(self.learn(&phase_tx, 2, hosts, base, Some(half)).await);
                 }
             }
             Mode::Reload => {
@@ -392,23 +394,24 @@ impl Bench<'_> {
         self.stats.iter().map(|s| f(&s.counts)).sum()
     }
 
-    /// One learn run: `hosts` new hosts from host number `base` on every switch, as fast as
-    /// the window allows or at `rate` packet-ins per second.
+    /// One learn run: `hosts` new hosts (over all switches) from host number `base` on
+    /// every switch, as fast as the window allows or at `rate` packet-ins per second.
     async fn learn(
         &mut self,
         phase: &watch::Sender<Phase>,
         id: u32,
+        hosts: u64,
         base: u32,
         rate: Option<f64>,
     ) -> LearnResult {
         let opts = self.opts;
         let n = self.stats.len() as f64;
-        let progress = Arc::new(LearnProgress::new(opts.hosts));
+        let progress = Arc::new(LearnProgress::new(hosts));
         let pacing = rate.filter(|r| *r > 0.0);
         let pacer = pacing.map(|_| Pacer::start());
         let plan = LearnPlan {
             id,
-            total: opts.hosts,
+            total: hosts,
             base,
             window: opts.window.max(1),
             rate: pacing.map_or(0.0, |r| r / n),
@@ -436,8 +439,7 @@ impl Bench<'_> {
             }
             let lost = self.total(|c| c.lost.load(Relaxed)) - before.lost;
             self.progress.show(format!(
-                "learn: {learned}/{} hosts, {} in {t:.1} s, {lost} lost",
-                opts.hosts,
+                "learn: {learned}/{hosts} hosts, {} in {t:.1} s, {lost} lost",
                 rate_text(learned as f64 / t.max(1e-9)),
             ));
             if self.stats.iter().all(|s| s.learn_done.load(Relaxed)) {
@@ -450,8 +452,8 @@ impl Bench<'_> {
             }
             if StdInstant::now() >= deadline {
                 self.warnings.push(format!(
-                    "learn run {id} stopped after {:?} with {learned} of {} hosts learned",
-                    opts.duration, opts.hosts
+                    "learn run {id} stopped after {:?} with {learned} of {hosts} hosts learned",
+                    opts.duration
                 ));
                 break;
             }
@@ -492,7 +494,7 @@ impl Bench<'_> {
             .into(),
             target_rate: pacing,
             window: opts.window.max(1),
-            hosts: opts.hosts,
+            hosts,
             packet_ins: after.packet_ins - before.packet_ins,
             learned,
             lost: after.lost - before.lost,

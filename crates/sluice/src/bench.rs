@@ -75,6 +75,10 @@ pub(crate) struct BenchArgs {
     /// learn: hosts to learn (over all switches).
     #[arg(long, default_value_t = 100_000, value_name = "N")]
     hosts: u64,
+    /// learn: host numbers start here on every switch (so that runs against a controller
+    /// that keeps running learn new hosts each time).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    first_host: u32,
     /// learn: packet-ins outstanding at most, per switch.
     #[arg(long, default_value_t = 4096, value_name = "N")]
     window: u32,
@@ -86,6 +90,9 @@ pub(crate) struct BenchArgs {
     /// latency at half load).
     #[arg(long)]
     half_load: bool,
+    /// learn: hosts of the half-load run [default: --hosts].
+    #[arg(long, value_name = "N")]
+    half_load_hosts: Option<u64>,
     /// learn: seconds a learn run may last.
     #[arg(long, default_value_t = 60.0, value_name = "SECS")]
     duration: f64,
@@ -149,9 +156,11 @@ pub(crate) fn main(a: BenchArgs) -> anyhow::Result<()> {
     o.connect_concurrency = a.connect_concurrency;
     o.echo_interval = secs(a.echo_interval, "echo-interval")?;
     o.hosts = a.hosts;
+    o.first_host = a.first_host;
     o.window = a.window;
     o.rate = a.rate;
     o.half_load = a.half_load;
+    o.half_load_hosts = a.half_load_hosts;
     o.duration = secs(a.duration, "duration")?;
     o.packet_in_timeout = secs(a.packet_in_timeout, "packet-in-timeout")?;
     o.reload_config = a.reload_config;
