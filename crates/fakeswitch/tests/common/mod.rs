@@ -71,7 +71,12 @@ impl OvsSwitch {
         // long stretch of tracing must not get the connection dropped as inactive.
         sluice_lab::run(
             "ovs-vsctl",
-            &["set", "controller", bridge.name(), "inactivity_probe=600000"],
+            &[
+                "set",
+                "controller",
+                bridge.name(),
+                "inactivity_probe=600000",
+            ],
         )
         .unwrap();
         let s = accept(&listener, &bridge);
