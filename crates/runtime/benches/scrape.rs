@@ -3,7 +3,9 @@
 //! - `snapshot`: what the controller task spends once a second to publish its state (the
 //!   only telemetry work on the controller's thread besides counting);
 //! - `render`: a scrape's work, on the scraping thread: FAUCET's text for every family;
-//! - `http_scrape`: a whole scrape over loopback TCP from the metrics server.
+//! - `http_scrape`: a whole scrape over loopback TCP from the metrics server;
+//! - `count_learning_batch`: what counting costs the controller task per batch of 1,000
+//!   packet-ins that each learn a host (`Counters::observe` over the core's outputs).
 //!
 //! Run: `cargo bench -p sluice-runtime --bench scrape`.
 
@@ -139,6 +141,29 @@ fn bench(c: &mut Criterion) {
             })
         },
     );
+    // The outputs of one learning batch: 1,000 new hosts on a fresh controller.
+    let mut counters = Counters::new();
+    let ports = (1..=PORTS)
+        .map(|p| sluice_ofp::Port {
+            port_no: PortNo(p),
+            ..Default::default()
+        })
+        .collect();
+    let mut fresh = common::running(&config(), 1, ports, &mut counters);
+    let msgs: Vec<(u32, Message)> = (0..1000u32)
+        .map(|n| {
+            let b = n.to_be_bytes();
+            let src = [0x0a, 1, b[0], b[1], b[2], b[3]];
+            (
+                0,
+                common::learning_packet_in(1, src, [0xff; 6], 101, 0x0800),
+            )
+        })
+        .collect();
+    let outputs = fresh.handle(Instant(1000), Event::Messages { dp_id: 1, msgs });
+    g.bench_function("count_learning_batch (1,000 hosts learned)", |b| {
+        b.iter(|| counters.observe(black_box(&outputs)))
+    });
     g.finish();
 }
 

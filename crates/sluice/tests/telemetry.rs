@@ -291,6 +291,17 @@ fn metrics_events_and_show_after_real_traffic() {
             "{row}"
         );
     }
+    let dps = show("dps");
+    assert!(
+        dps.lines()
+            .any(|l| l.starts_with("tsw ") && l.contains(" 0x7e1 ") && l.contains(" running ")),
+        "{dps}"
+    );
+    let flows = show("flows");
+    assert!(
+        flows.contains("table 0 (vlan):") && flows.contains("learned hosts (3:"),
+        "{flows}"
+    );
     let ports = show("ports");
     assert!(
         ports

@@ -322,8 +322,7 @@ pub fn render(p: &Published, process: Option<&ProcessStats>, out: &mut String) {
     // administratively down (FAUCET's STACK_STATE_ADMIN_DOWN, 0).
     w.family("port_stack_state", "state of stacking on a port", "gauge");
     for d in &dps {
-        for (port, labels) in d.ports().filter(|(p, _)| p.stack) {
-            let _ = port;
+        for (_, labels) in d.ports().filter(|(p, _)| p.stack) {
             w.line_start("port_stack_state", &d.labels);
             let _ = write!(w.out, ",{labels}}}");
             w.value_u(0);
