@@ -2,8 +2,8 @@
 //! label values in FAUCET's formats.
 //!
 //! `data/faucet-1.10.12.prom` is a scrape of real FAUCET 1.10.12 on OVS with the
-//! configuration `data/faucet.yaml`, after two hosts pinged each other
-//! (`scripts/metrics-compare` makes it again). Here the core is driven through the same
+//! configuration `data/faucet.yaml`, after its two hosts pinged each other and port 2 went
+//! down (`scripts/metrics-compare --record` makes it again; Gauge's beside it). Here the core is driven through the same
 //! story (the switch connects, is programmed, learns the two hosts) and its metrics are
 //! rendered and compared family by family.
 #![allow(clippy::unwrap_used)]
