@@ -297,6 +297,8 @@ fn metrics_events_and_show_after_real_traffic() {
             .any(|l| l.starts_with("tsw ") && l.contains(" 0x7e1 ") && l.contains(" running ")),
         "{dps}"
     );
+    let stack = show("stack");
+    assert!(stack.contains("no stack ports are configured"), "{stack}");
     let flows = show("flows");
     assert!(
         flows.contains("table 0 (vlan):") && flows.contains("learned hosts (3:"),

@@ -540,4 +540,49 @@ mod tests {
         assert!(took < Duration::from_secs(2), "{took:?}");
         let _ = std::fs::remove_file(&path);
     }
+
+    #[tokio::test]
+    async fn heartbeats_and_startup_events() {
+        let config = sluice_config::load_str(
+            "vlans: {v: {vid: 100}}\ndps: {sw1: {dp_id: 1, interfaces: {1: {native_vlan: v}}}}\n",
+        )
+        .unwrap()
+        .config;
+        let core = Controller::with_config(config, 1);
+        let (tx, rx) = watch::channel(Arc::default());
+        let mut t = Telemetry::new(tx, (Duration::from_secs(5), Duration::from_secs(15)));
+        let queue = EventQueue::new(100);
+        t.set_events(queue.clone(), Some(Duration::from_millis(1)));
+        t.started(&core);
+        std::thread::sleep(Duration::from_millis(5));
+        t.tick(Instant(1000), &core);
+        let events = queue.take().await;
+        let kinds: Vec<String> = events
+            .iter()
+            .map(|e| {
+                let mut s = String::new();
+                e.to_json(&mut s);
+                let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+                let key = v
+                    .as_object()
+                    .unwrap()
+                    .keys()
+                    .find(|k| k.chars().all(|c| c.is_ascii_uppercase() || c == '_'))
+                    .unwrap()
+                    .clone();
+                format!("{}:{key}", v["dp_name"].as_str().unwrap())
+            })
+            .collect();
+        // FAUCET's start: each DP is new, then the configuration is loaded; then a heartbeat.
+        assert_eq!(
+            kinds,
+            [
+                "sw1:CONFIG_CHANGE",
+                "0:CONFIG_CHANGE",
+                "0:EVENT_SOCK_HEARTBEAT"
+            ]
+        );
+        assert_eq!(rx.borrow().event_id, 3);
+        assert_eq!(rx.borrow().snapshot.dps.len(), 1);
+    }
 }
