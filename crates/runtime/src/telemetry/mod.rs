@@ -80,16 +80,6 @@ impl TelemetryHandle {
     pub fn latest(&self) -> Arc<Published> {
         self.rx.borrow().clone()
     }
-
-    /// Waits until something newer than what was last seen through this handle is
-    /// published, then returns it.
-    ///
-    /// # Errors
-    /// If the controller has stopped.
-    pub async fn changed(&mut self) -> Result<Arc<Published>, watch::error::RecvError> {
-        self.rx.changed().await?;
-        Ok(self.rx.borrow_and_update().clone())
-    }
 }
 
 /// Wall-clock seconds since the Unix epoch.
