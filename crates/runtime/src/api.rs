@@ -4,7 +4,7 @@
 //! | path | answer |
 //! |---|---|
 //! | `/api/dps` | every DP: id, name, connection, pipeline, packet-in and message counters |
-//! | `/api/ports` | every port of every DP: configuration, state, host count, counters |
+//! | `/api/ports` | every port of every DP: configuration, state, host count, learning bans, and traffic counters when a Gauge polls them |
 //! | `/api/vlans` | every VLAN of every DP: hosts learned, learning bans |
 //! | `/api/hosts` | every learned host: DP, VLAN, MAC, port, age |
 //! | `/api/stack` | configured stack links (sluice does not run stacking yet) |
@@ -108,7 +108,23 @@ fn dps(p: &Published) -> Value {
     json!({ "taken": p.taken, "dps": list })
 }
 
-fn port_json(d: &DpSnapshot, port: &PortSnapshot) -> Value {
+fn port_json(p: &Published, d: &DpSnapshot, port: &PortSnapshot) -> Value {
+    // Traffic counters, when a Gauge polls this DP's port statistics.
+    let counters = p
+        .gauge
+        .port_stats
+        .get(&d.dp_id)
+        .and_then(|stats| stats.iter().find(|s| s.port_no.0 == port.number))
+        .map(|s| {
+            // OVS reports a counter it does not keep as all ones.
+            let v = |x: u64| (x != u64::MAX).then_some(x);
+            json!({
+                "rx_packets": v(s.rx_packets), "tx_packets": v(s.tx_packets),
+                "rx_bytes": v(s.rx_bytes), "tx_bytes": v(s.tx_bytes),
+                "rx_dropped": v(s.rx_dropped), "tx_dropped": v(s.tx_dropped),
+                "rx_errors": v(s.rx_errors), "tx_errors": v(s.tx_errors),
+            })
+        });
     let sw = port.switch.as_ref().map(|s| {
         json!({
             "name": s.name.as_str(),
@@ -135,6 +151,7 @@ fn port_json(d: &DpSnapshot, port: &PortSnapshot) -> Value {
         "hosts": d.hosts.iter().filter(|h| h.port == port.number).count(),
         "learn_bans": port.learn_bans,
         "switch": sw,
+        "counters": counters,
     })
 }
 
@@ -143,7 +160,7 @@ fn ports(p: &Published) -> Value {
         .snapshot
         .dps
         .iter()
-        .flat_map(|d| d.ports.iter().map(move |port| port_json(d, port)))
+        .flat_map(|d| d.ports.iter().map(move |port| port_json(p, d, port)))
         .collect();
     json!({ "taken": p.taken, "ports": list })
 }

@@ -126,6 +126,8 @@ pub(crate) fn render(what: What, v: &Value, dp: Option<&str>) -> String {
                 "VLANS",
                 "HOSTS",
                 "BANS",
+                "RX PKTS",
+                "TX PKTS",
                 "SWITCH PORT",
             ],
             rows(v, "ports")
@@ -153,6 +155,8 @@ pub(crate) fn render(what: What, v: &Value, dp: Option<&str>) -> String {
                         vlans.join(","),
                         s(&p["hosts"]),
                         s(&p["learn_bans"]),
+                        s(&p["counters"]["rx_packets"]),
+                        s(&p["counters"]["tx_packets"]),
                         s(&p["switch"]["name"]),
                     ]
                 })

@@ -304,6 +304,17 @@ fn metrics_events_and_show_after_real_traffic() {
         flows.contains("table 0 (vlan):") && flows.contains("learned hosts (3:"),
         "{flows}"
     );
+    let api_ports: serde_json::Value = serde_json::from_str(&get(&api, "/api/ports")).unwrap();
+    let h1_port = api_ports["ports"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "h1")
+        .unwrap();
+    assert!(
+        h1_port["counters"]["rx_packets"].as_u64().unwrap() > 0,
+        "{h1_port}"
+    );
     let ports = show("ports");
     assert!(
         ports
