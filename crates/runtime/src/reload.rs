@@ -3,8 +3,9 @@
 //! As FAUCET does, the sha256 of every file read (the top file and its includes) decides
 //! whether anything changed: a SIGHUP with nothing changed does nothing. The files are also
 //! checked every `poll` (default one second), so an edit takes effect without a signal; a
-//! change must hold still for `settle` before it is loaded, so a file caught half-written by
-//! its editor is not loaded (and rejected) on the way.
+//! change found that way must hold still for `settle` before it is loaded, so a file caught
+//! half-written by its editor is not loaded (and rejected) on the way. A SIGHUP reloads at
+//! once.
 //!
 //! A new configuration that loads goes to the controller task ([`ServerHandle::reload`]); one
 //! that does not is reported there too ([`ServerHandle::reject_config`]), and the old one
@@ -92,11 +93,14 @@ impl Reloader {
                 }
                 continue;
             }
-            // Let an editor finish writing.
-            let before = self.current();
-            tokio::time::sleep(self.settle).await;
-            if self.current() != before {
-                continue;
+            // A change seen by polling may be an editor still writing: let it finish. A
+            // SIGHUP is the operator saying the files are ready: reload at once.
+            if !signalled {
+                let before = self.current();
+                tokio::time::sleep(self.settle).await;
+                if self.current() != before {
+                    continue;
+                }
             }
             if !self.reload(&handle).await {
                 return;
