@@ -11,6 +11,8 @@
 // A benchmark times itself; the library stays pure.
 #![allow(clippy::disallowed_methods)]
 
+mod common;
+
 use std::collections::BTreeSet;
 
 /// The allocator the `sluice` binary uses.
@@ -21,12 +23,8 @@ use std::hint::black_box;
 
 use bytes::Bytes;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
-use sluice_core::{Controller, Event, Instant, Output};
-use sluice_ofp::msg::multipart::{MultipartReply, MultipartReplyBody};
-use sluice_ofp::msg::packet::{OFP_NO_BUFFER, PacketIn, PacketInReason};
-use sluice_ofp::msg::switch::SwitchFeatures;
-use sluice_ofp::oxm::OxmField;
-use sluice_ofp::{Match, Message, PortNo};
+use sluice_core::{Event, Instant, Output};
+use sluice_ofp::Message;
 
 /// A DP with 48 ports and 100 VLANs: ports 1-24 untagged on one VLAN each (round robin),
 /// ports 25-48 trunks carrying all 100.
@@ -55,68 +53,11 @@ fn big_config(max_hosts: u32) -> String {
     y
 }
 
-/// A connected, programmed controller for `yaml`.
-fn running(yaml: &str) -> Controller {
-    let config = sluice_config::load_str(yaml).expect("valid").config;
-    let mut ctl = Controller::with_config(config, 1);
-    let ports = (1..=48)
-        .map(|p| sluice_ofp::Port {
-            port_no: PortNo(p),
-            ..Default::default()
-        })
-        .collect();
-    let features = SwitchFeatures {
-        datapath_id: 1,
-        ..Default::default()
-    };
-    ctl.handle(
-        Instant(0),
-        Event::SwitchUp {
-            features,
-            desc: None,
-            ports,
-        },
-    );
-    let dump = Message::MultipartReply(MultipartReply::new(MultipartReplyBody::Flow(vec![])));
-    let out = ctl.handle(
-        Instant(0),
-        Event::Messages {
-            dp_id: 1,
-            msgs: vec![(0, dump)],
-        },
-    );
-    let token = out
-        .iter()
-        .find_map(|o| match o {
-            Output::Send {
-                barrier: Some(t), ..
-            } => Some(*t),
-            _ => None,
-        })
-        .expect("programmed");
-    ctl.handle(Instant(0), Event::BarrierDone { dp_id: 1, token });
-    ctl
-}
-
 /// A packet-in from the learning rule: host `n` on port 1 (VLAN 101), as OVS sends it.
 fn packet_in(n: u32) -> Bytes {
-    let mut frame = vec![0u8; 64];
-    frame[..6].copy_from_slice(&[0xff; 6]);
-    let b = n.to_be_bytes();
-    frame[6..12].copy_from_slice(&[0x0a, 0, b[0], b[1], b[2], b[3]]);
-    frame[12..16].copy_from_slice(&[0x81, 0x00, 0x00, 101]);
-    frame[16..18].copy_from_slice(&[0x08, 0x00]);
-    Message::PacketIn(PacketIn {
-        buffer_id: OFP_NO_BUFFER,
-        total_len: 64,
-        reason: PacketInReason::Action,
-        table_id: 1,
-        cookie: 0x5adc15c0,
-        match_: Match::from_fields([OxmField::InPort(PortNo(1))]),
-        data: Bytes::from(frame),
-    })
-    .to_bytes(0)
-    .expect("encodes")
+    Message::PacketIn(common::packet_in(n, 101))
+        .to_bytes(0)
+        .expect("encodes")
 }
 
 fn bench(c: &mut Criterion) {
@@ -141,7 +82,7 @@ fn bench(c: &mut Criterion) {
     for hosts in [10_000, 100_000] {
         let frames: Vec<Bytes> = (0..hosts).map(packet_in).collect();
         let mut next = 0usize;
-        let mut ctl = running(&big_config(1_000_000));
+        let mut ctl = common::running(&big_config(1_000_000), 1, 48);
         let mut wbuf = Vec::with_capacity(1 << 20);
         let name = format!("packet_in_to_flow_mods/{}k_hosts", hosts / 1000);
         g.bench_function(name, |b| {
@@ -150,7 +91,7 @@ fn bench(c: &mut Criterion) {
                 for _ in 0..iters {
                     if next + BATCH as usize > frames.len() {
                         // Start again with an empty host table, so every packet-in learns.
-                        ctl = running(&big_config(1_000_000));
+                        ctl = common::running(&big_config(1_000_000), 1, 48);
                         next = 0;
                     }
                     let batch = frames[next..next + BATCH as usize].to_vec();

@@ -6,14 +6,13 @@
 //!
 //! Run: `cargo bench -p sluice-core --bench reload`.
 
+mod common;
+
 use std::fmt::Write as _;
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use sluice_core::{Controller, Event, Instant, Output};
-use sluice_ofp::msg::multipart::{MultipartReply, MultipartReplyBody};
-use sluice_ofp::msg::switch::SwitchFeatures;
-use sluice_ofp::{Message, PortNo};
+use sluice_core::{Event, Instant, Output};
 
 const DPS: u64 = 10;
 const PORTS: u32 = 48;
@@ -34,49 +33,6 @@ fn config(moved: u32) -> String {
         }
     }
     y
-}
-
-/// Switch `dp_id` with `ports` ports connects to `ctl`, which programs it.
-fn connect(ctl: &mut Controller, dp_id: u64, ports: u32) {
-    let ports = (1..=ports)
-        .map(|p| sluice_ofp::Port {
-            port_no: PortNo(p),
-            ..Default::default()
-        })
-        .collect();
-    let features = SwitchFeatures {
-        datapath_id: dp_id,
-        ..Default::default()
-    };
-    let up = Event::SwitchUp {
-        features,
-        desc: None,
-        ports,
-    };
-    ctl.handle(Instant(0), up);
-    let dump = Message::MultipartReply(MultipartReply::new(MultipartReplyBody::Flow(vec![])));
-    let msgs = vec![(0, dump)];
-    let out = ctl.handle(Instant(0), Event::Messages { dp_id, msgs });
-    for o in out {
-        if let Output::Send {
-            barrier: Some(token),
-            ..
-        } = o
-        {
-            ctl.handle(Instant(0), Event::BarrierDone { dp_id, token });
-        }
-    }
-}
-
-/// A controller for `yaml` with DPs 1 to `dps` (of `ports` ports each) connected and
-/// programmed.
-fn running(yaml: &str, dps: u64, ports: u32) -> Controller {
-    let config = sluice_config::load_str(yaml).expect("valid").config;
-    let mut ctl = Controller::with_config(config, 1);
-    for dp_id in 1..=dps {
-        connect(&mut ctl, dp_id, ports);
-    }
-    ctl
 }
 
 /// One DP with 4 trunk ports carrying `vlans` VLANs, each VLAN with a 3-rule ACL (FAUCET's
@@ -103,7 +59,7 @@ fn bench(c: &mut Criterion) {
     let (a, b) = (config(1), config(2));
     let mut g = c.benchmark_group("reload");
     g.bench_function("warm_10_dps_48_ports (load + apply)", |bench| {
-        let mut ctl = running(&a, DPS, PORTS);
+        let mut ctl = common::running(&a, DPS, PORTS);
         let mut flip = false;
         bench.iter(|| {
             flip = !flip;
@@ -131,7 +87,7 @@ fn bench(c: &mut Criterion) {
     let name = format!("one_dp_to_3000_vlans_3_acl_rules_each ({flows} flows; load + apply)");
     g.bench_function(name, |bench| {
         bench.iter_batched(
-            || running(&small, 1, 4),
+            || common::running(&small, 1, 4),
             |mut ctl| {
                 let config = sluice_config::load_str(&big).expect("valid").config;
                 let out = ctl.handle(Instant(1000), Event::Reload(Box::new(config)));

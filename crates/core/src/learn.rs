@@ -164,7 +164,9 @@ impl Hosts {
         {
             return Decision::PinnedElsewhere { port: *pinned };
         }
-        let on_port = self.on_port(port);
+        // Looked up only where a new host would be counted (not for a known one).
+        let per_port = &self.per_port;
+        let port_full = || per_port.get(&port).copied().unwrap_or(0) >= limits.port_max;
         let recent =
             |h: &Host| now.as_millis() < h.learned.as_millis().saturating_add(limits.guard_ms);
         let decision = match self.hosts.entry(Key::new(vid, mac)) {
@@ -184,7 +186,7 @@ impl Hosts {
                 if limits.loop_protect && recent(e.get()) {
                     return Decision::BanLoop;
                 }
-                if on_port >= limits.port_max {
+                if port_full() {
                     return Decision::BanPort;
                 }
                 let host = e.into_mut();
@@ -202,7 +204,7 @@ impl Hosts {
                 }
             }
             Entry::Vacant(e) => {
-                if on_port >= limits.port_max {
+                if port_full() {
                     return Decision::BanPort;
                 }
                 if self.per_vlan.get(&vid).copied().unwrap_or(0) >= limits.vlan_max {
