@@ -55,7 +55,10 @@ impl Pinger {
         Pinger(child)
     }
 
-    /// Stops the ping; returns (sent, received).
+    /// Stops the ping; returns (sent, received), counting as sent only the requests up to the
+    /// last one answered: the few sent in the last milliseconds may still be on their way
+    /// when ping stops (SIGINT ends it at once), and are not losses. Every test stops the ping
+    /// 300 ms after its last operation, so a loss the operation caused is never among them.
     fn stop(mut self) -> (u32, u32) {
         signal(self.0.id(), "INT");
         let mut out = String::new();
@@ -71,11 +74,25 @@ impl Pinger {
             .lines()
             .find(|l| l.contains("packets transmitted"))
             .unwrap_or_else(|| panic!("no ping statistics in:\n{out}"));
-        let n: Vec<u32> = stats
+        let transmitted = stats
             .split(|c: char| !c.is_ascii_digit())
-            .filter_map(|w| w.parse().ok())
+            .find_map(|w| w.parse::<u32>().ok())
+            .unwrap();
+        // One line per reply: "64 bytes from 10.0.0.2: icmp_seq=17 ttl=64 time=0.3 ms".
+        let mut answered: Vec<u32> = out
+            .lines()
+            .filter_map(|l| l.split("icmp_seq=").nth(1))
+            .filter_map(|r| r.split(' ').next()?.parse().ok())
             .collect();
-        (n[0], n[1])
+        answered.sort_unstable();
+        answered.dedup();
+        let last = answered.last().copied().unwrap_or(0);
+        assert!(
+            transmitted - last <= 3,
+            "the last {} requests went unanswered:\n{out}",
+            transmitted - last
+        );
+        (last, u32::try_from(answered.len()).unwrap())
     }
 }
 
