@@ -302,6 +302,21 @@ impl Dp {
     pub fn meter(&self, id: MeterId) -> &Meter {
         &self.meters[id.0]
     }
+
+    /// Every tunnel of the configuration (tunnel ACLs are resolved on every DP), in ACL
+    /// order, each with the ACL it belongs to.
+    pub fn tunnels(&self) -> impl Iterator<Item = (AclId, &Tunnel)> + '_ {
+        self.acls.iter().enumerate().flat_map(|(i, acl)| {
+            acl.rules
+                .iter()
+                .filter_map(|r| r.actions.output.as_ref())
+                .flat_map(|o| &o.actions)
+                .filter_map(move |a| match a {
+                    OutputAction::Tunnel(t) => Some((AclId(i), t)),
+                    _ => None,
+                })
+        })
+    }
 }
 
 /// DP-level `lldp_beacon`.

@@ -3,11 +3,17 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use sluice_config::{Config, DpId};
+use bytes::Bytes;
+use sluice_config::{Config, Dp, DpId, PortNo as CfgPort};
+use sluice_ofp::msg::packet::{PacketIn, PacketOut};
 use sluice_ofp::msg::port::{PortReason, PortStatus};
-use sluice_ofp::{Encoded, Message, Port, PortNo};
+use sluice_ofp::{Action, Encoded, Message, Port, PortNo};
+use sluice_wire::PacketMeta;
+use sluice_wire::build::FaucetBeacon;
+use sluice_wire::lldp::{LldpPacket, LldpRepr};
 
 use crate::event::{Event, Notification, Output, Restart};
+use crate::stack::{Stack, StackChange};
 use crate::time::Instant;
 use crate::valve::{Valve, ValveOutput};
 
@@ -27,6 +33,8 @@ pub struct Controller {
     config: Option<Arc<Config>>,
     datapaths: BTreeMap<u64, Datapath>,
     valves: BTreeMap<u64, Valve>,
+    /// The stack, when the configuration has one.
+    stack: Option<Stack>,
     next_token: u64,
     seed: u64,
 }
@@ -96,10 +104,16 @@ impl Controller {
     /// `seed` drives every random choice (learn-timeout jitter).
     pub fn with_config(config: Config, seed: u64) -> Self {
         Controller {
+            stack: Stack::from_config(&config, None),
             config: Some(Arc::new(config)),
             seed,
             ..Controller::default()
         }
+    }
+
+    /// The stack, when the configuration has one.
+    pub fn stack(&self) -> Option<&Stack> {
+        self.stack.as_ref()
     }
 
     /// The configuration in force, if any.
@@ -160,13 +174,21 @@ impl Controller {
                         .or_insert_with(|| Valve::new(dp.clone(), seed));
                     let mut batch = Batch::new(dp_id);
                     batch.take(valve.connect(&ports));
+                    if let Some(view) = self.stack.as_ref().and_then(|s| s.view(dp_id)) {
+                        // Kept until the switch is synced, then compiled in.
+                        batch.take(valve.set_stack(view.clone(), false));
+                    }
                     batch.finish(&mut out);
+                    let links: Vec<(u32, bool)> =
+                        ports.iter().map(|p| (p.port_no.0, p.is_up())).collect();
+                    self.stack_event(&mut out, |s, ch| s.dp_up(dp_id, &links, ch));
                 }
             }
             Event::SwitchDown { dp_id, reason } => {
                 if let Some(v) = self.valves.get_mut(&dp_id) {
                     v.disconnect();
                 }
+                self.stack_event(&mut out, |s, ch| s.dp_down(dp_id, ch));
                 if self.datapaths.remove(&dp_id).is_some() {
                     out.push(Output::Notify(Notification::DpDisconnected {
                         dp_id,
@@ -182,11 +204,21 @@ impl Controller {
                     notes: Vec::with_capacity(msgs.len()),
                     ..ValveOutput::default()
                 };
+                // Stack beacons and stack links going up or down, handled after the batch.
+                let mut beacons = Vec::new();
+                let mut stack_links = Vec::new();
                 for (_xid, msg) in msgs {
                     match msg {
                         Message::PortStatus(ps) => {
                             batch.take(std::mem::take(&mut learned));
+                            if self.stack.as_ref().is_some_and(|s| s.has_dp(dp_id)) {
+                                let up = ps.desc.is_up() && ps.reason != PortReason::Delete;
+                                stack_links.push((ps.desc.port_no.0, up));
+                            }
                             self.port_status(dp_id, ps, &mut batch);
+                        }
+                        Message::PacketIn(pi) if is_lldp(&pi.data) => {
+                            beacons.push(pi);
                         }
                         Message::PacketIn(pi) => {
                             if let Some(v) = self.valves.get_mut(&dp_id) {
@@ -205,6 +237,12 @@ impl Controller {
                 }
                 batch.take(learned);
                 batch.finish(&mut out);
+                for pi in beacons {
+                    self.beacon(now, dp_id, &pi, &mut out);
+                }
+                for (port, up) in stack_links {
+                    self.stack_event(&mut out, |s, ch| s.port_link(dp_id, port, up, ch));
+                }
             }
             Event::BarrierDone { dp_id, token } => {
                 if let Some(v) = self.valves.get_mut(&dp_id) {
@@ -219,6 +257,7 @@ impl Controller {
                     batch.take(v.tick(now));
                     batch.finish(&mut out);
                 }
+                self.stack_tick(now, &mut out);
             }
             Event::Reload(config) => self.reload(*config, &mut out),
             Event::SwitchError {
@@ -298,11 +337,134 @@ impl Controller {
                 });
             }
         }
-        self.config = Some(config);
+        self.config = Some(Arc::clone(&config));
+        self.stack = Stack::from_config(&config, self.stack.as_ref());
+        self.apply_stack(true, None, out);
         out.push(Output::Notify(Notification::ConfigApplied { files }));
         out.extend(restarts.into_iter().map(|(dp_id, restart)| {
             Output::Notify(Notification::DpReconfigured { dp_id, restart })
         }));
+    }
+
+    /// Something happened to the stack's ports: record it, and if the stack's shape changed,
+    /// reprogram the DPs whose view changed.
+    fn stack_event(
+        &mut self,
+        out: &mut Vec<Output>,
+        f: impl FnOnce(&mut Stack, &mut Vec<StackChange>),
+    ) {
+        let Some(stack) = &mut self.stack else {
+            return;
+        };
+        let mut changes = Vec::new();
+        f(stack, &mut changes);
+        self.stack_changed(changes, out);
+    }
+
+    fn stack_changed(&mut self, changes: Vec<StackChange>, out: &mut Vec<Output>) {
+        if changes.is_empty() {
+            return;
+        }
+        for c in &changes {
+            if let StackChange::PortState { dp_id, port, state } = c {
+                out.push(Output::Notify(Notification::StackPortState {
+                    dp_id: *dp_id,
+                    port: *port,
+                    state: *state,
+                }));
+            }
+        }
+        let Some(stack) = &mut self.stack else {
+            return;
+        };
+        let (links_changed, root) = stack.recompute();
+        if links_changed || root.is_some() {
+            self.apply_stack(false, root, out);
+        }
+    }
+
+    /// Hands every stacked valve its view of the stack; hosts behind stack ports are
+    /// forgotten when the tree changed (`force`: after a reload, every view is handed
+    /// over).
+    fn apply_stack(&mut self, force: bool, root: Option<StackChange>, out: &mut Vec<Output>) {
+        let Some(stack) = &self.stack else {
+            return;
+        };
+        let tree = |v: &crate::stack::StackView| (v.root, v.root_port, v.tree_ports.clone());
+        let tree_changed = self.valves.iter().any(|(id, v)| {
+            stack
+                .view(*id)
+                .is_some_and(|view| tree(view) != tree(v.stack()))
+        });
+        for (dp_id, v) in &mut self.valves {
+            let Some(view) = stack.view(*dp_id) else {
+                continue;
+            };
+            if !force && view == v.stack() {
+                continue;
+            }
+            let mut batch = Batch::new(*dp_id);
+            batch.take(v.set_stack(view.clone(), tree_changed));
+            batch.finish(out);
+        }
+        out.push(Output::Notify(topology(stack, root.is_some())));
+    }
+
+    /// A beacon arrived on a port: if it is a stack port, it says who is at the far end.
+    fn beacon(&mut self, now: Instant, dp_id: u64, pi: &PacketIn, out: &mut Vec<Output>) {
+        let (Some(in_port), Some(dp)) = (
+            pi.in_port(),
+            self.config
+                .as_ref()
+                .and_then(|c| c.dps.get(&DpId(dp_id)).cloned()),
+        ) else {
+            return;
+        };
+        let Ok(meta) = PacketMeta::parse(&pi.data) else {
+            return;
+        };
+        let Some(body) = pi.data.get(meta.l3_offset..) else {
+            return;
+        };
+        let Ok(repr) = LldpRepr::parse(&LldpPacket::new_unchecked(body)) else {
+            return;
+        };
+        let Some(faucet) = repr.faucet(dp.faucet_dp_mac) else {
+            return;
+        };
+        let peer = (faucet.dp_id, faucet.port);
+        self.stack_event(out, |s, ch| s.beacon(now, dp_id, in_port.0, peer, ch));
+    }
+
+    /// Once a second: stack ports whose beacons stopped are gone, and beacons go out on
+    /// every running stacked DP's stack ports each `send_interval`.
+    fn stack_tick(&mut self, now: Instant, out: &mut Vec<Output>) {
+        let Some(stack) = &mut self.stack else {
+            return;
+        };
+        let mut changes = Vec::new();
+        let due = stack.tick(now, &mut changes);
+        let mut per_dp: BTreeMap<u64, Vec<Message>> = BTreeMap::new();
+        if let Some(config) = &self.config {
+            for (dp_id, port) in due {
+                let running = self.valves.get(&dp_id).is_some_and(Valve::is_running);
+                let (Some(dp), true) = (config.dps.get(&DpId(dp_id)), running) else {
+                    continue;
+                };
+                if let Some(msg) = beacon_out(dp, port, stack) {
+                    per_dp.entry(dp_id).or_default().push(msg);
+                }
+            }
+        }
+        for (dp_id, msgs) in per_dp {
+            let mut batch = Batch::new(dp_id);
+            batch.take(ValveOutput {
+                msgs,
+                ..ValveOutput::default()
+            });
+            batch.finish(out);
+        }
+        self.stack_changed(changes, out);
     }
 
     fn port_status(&mut self, dp_id: u64, ps: PortStatus, batch: &mut Batch) {
@@ -326,6 +488,69 @@ impl Controller {
         } else {
             dp.ports.insert(port.port_no, port);
         }
+    }
+}
+
+/// Whether a frame is LLDP (untagged EtherType 0x88cc): only beacons are trapped as such.
+fn is_lldp(data: &[u8]) -> bool {
+    data.get(12..14) == Some(&[0x88, 0xcc][..])
+}
+
+/// A packet-out of the beacon for a stack port (FAUCET's format, so FAUCET and sluice DPs
+/// could read each other's).
+fn beacon_out(dp: &Dp, port: u32, stack: &Stack) -> Option<Message> {
+    let (state, ttl) = stack.beacon_info(dp.dp_id.0, port)?;
+    let cfg = dp.ports.get(&CfgPort(port))?;
+    let system_name = cfg
+        .lldp_beacon
+        .system_name
+        .as_deref()
+        .or(dp.lldp_beacon.as_ref().map(|b| b.system_name.as_str()))
+        .unwrap_or(&dp.name);
+    let beacon = FaucetBeacon {
+        dp_mac: dp.faucet_dp_mac,
+        dp_id: dp.dp_id.0,
+        port_no: port,
+        ttl,
+        system_name: Some(truncate(system_name)),
+        port_descr: Some(truncate(
+            cfg.lldp_beacon
+                .port_descr
+                .as_deref()
+                .unwrap_or(&cfg.description),
+        )),
+        org_tlvs: &[],
+        stack_state: Some(state as i64),
+    };
+    Some(Message::PacketOut(PacketOut::new(
+        PortNo::CONTROLLER,
+        vec![Action::output(PortNo(port))],
+        Bytes::from(beacon.frame()),
+    )))
+}
+
+/// A name cut to what an LLDP TLV holds (255 bytes), at a character boundary.
+fn truncate(s: &str) -> &str {
+    let mut end = s.len().min(255);
+    while !s.is_char_boundary(end) {
+        end -= 1;
+    }
+    &s[..end]
+}
+
+/// The stack's shape, for the event stream and the metrics.
+fn topology(stack: &Stack, root_changed: bool) -> Notification {
+    let root_ports = stack.views().map(|(id, v)| (id, v.root_port)).collect();
+    let links_up = stack
+        .links()
+        .filter(|(_, _, up)| *up)
+        .map(|(a, b, _)| (a.0, a.1, b.0, b.1))
+        .collect();
+    Notification::StackTopology {
+        root: stack.root().unwrap_or(0),
+        root_changed,
+        root_ports,
+        links_up,
     }
 }
 

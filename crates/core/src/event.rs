@@ -9,6 +9,8 @@ use sluice_ofp::msg::switch::SwitchFeatures;
 use sluice_ofp::{Encoded, Message, OfError, Port, PortNo};
 use sluice_wire::MacAddr;
 
+use crate::stack::PortState;
+
 /// An input to [`crate::Controller::handle`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
@@ -261,6 +263,28 @@ pub enum Notification {
         /// How.
         restart: Restart,
     },
+    /// A stack port changed state (FAUCET's STACK_STATE).
+    StackPortState {
+        /// The switch.
+        dp_id: u64,
+        /// The stack port.
+        port: u32,
+        /// The new state.
+        state: PortState,
+    },
+    /// The stack's shape changed (FAUCET's STACK_TOPO_CHANGE): its root, and each DP's
+    /// port towards the root.
+    StackTopology {
+        /// The root.
+        root: u64,
+        /// Whether the root is a new one.
+        root_changed: bool,
+        /// Every DP of the stack with its port towards its root (`None` on a root, or when
+        /// cut off from every other DP).
+        root_ports: Vec<(u64, Option<u32>)>,
+        /// The links that are up, as (dp, port, peer dp, peer port).
+        links_up: Vec<(u64, u32, u64, u32)>,
+    },
     /// A message the core built could not be encoded (a bug: it was left out).
     Unsendable {
         /// The switch it was for.
@@ -372,6 +396,21 @@ impl fmt::Display for Notification {
             }
             Notification::DpReconfigured { dp_id, restart } => {
                 write!(f, "DP {dp_id:#x} reconfigured: {restart}")
+            }
+            Notification::StackPortState { dp_id, port, state } => {
+                write!(f, "DP {dp_id:#x} stack port {port} {}", state.name())
+            }
+            Notification::StackTopology {
+                root,
+                root_changed,
+                links_up,
+                ..
+            } => {
+                write!(f, "stack root DP {root:#x}")?;
+                if *root_changed {
+                    f.write_str(" (new)")?;
+                }
+                write!(f, ", {} links up", links_up.len())
             }
             Notification::Unsendable { dp_id, why } => {
                 write!(f, "DP {dp_id:#x}: a message was left out: {why}")

@@ -13,6 +13,7 @@ pub mod host_flows;
 pub mod learn;
 pub mod pipeline;
 mod rng;
+pub mod stack;
 pub mod telemetry;
 mod time;
 pub mod valve;

@@ -32,9 +32,11 @@ use crate::host_flows::HostFlows;
 use crate::learn::{Decision, Hosts, Limits};
 use crate::pipeline::compile::vid_present;
 use crate::pipeline::{
-    self, Compiled, Flow, FlowSet, Layout, Table, acl, compile, diff, port_counts_as_up, priority,
+    self, Compiled, Flow, FlowSet, Layout, Table, acl, compile_stacked, diff, port_counts_as_up,
+    priority,
 };
 use crate::rng::Rng;
+use crate::stack::StackView;
 use crate::time::Instant;
 
 mod counters;
@@ -85,6 +87,8 @@ struct LearnPort {
     loop_protect: bool,
     permanent: bool,
     hairpin: bool,
+    /// A stack port: it carries every VLAN, and learns only while on the flood tree.
+    stack: bool,
 }
 
 /// One datapath's controller state.
@@ -110,6 +114,8 @@ pub struct Valve {
     pkt_in_count: u64,
     /// Packet-ins received and how they were classified, for the metrics.
     packet_ins: PacketInCounters,
+    /// This DP's view of the stack (empty when not stacked).
+    stack: StackView,
 }
 
 impl Valve {
@@ -133,6 +139,7 @@ impl Valve {
             pkt_in_second: 0,
             pkt_in_count: 0,
             packet_ins: PacketInCounters::default(),
+            stack: StackView::default(),
         }
     }
 
@@ -265,7 +272,7 @@ impl Valve {
             groups: have_groups,
             meters: have_meters,
         };
-        let want = compile(self.dp(), &self.up_ports());
+        let want = self.compile();
         let mut msgs = self.rate_meters();
         msgs.extend(program(&have, &want));
         let n = msgs.len();
@@ -347,10 +354,49 @@ impl Valve {
         if was_up && !self.counts_up(no) {
             self.flush_port(no, &mut out);
         }
-        let want = compile(self.dp(), &self.up_ports());
+        let want = self.compile();
         out.msgs.extend(program(&self.installed, &want));
         self.installed = want;
         out
+    }
+
+    /// The static pipeline for the ports up now and the stack as it is.
+    fn compile(&self) -> Compiled {
+        compile_stacked(self.dp(), &self.up_ports(), &self.stack)
+    }
+
+    /// This DP's view of the stack changed: its flows follow. With `flush`, the stack's tree
+    /// changed somewhere, so hosts learned behind stack ports may now be elsewhere: they are
+    /// forgotten (and relearned from the next packets, which flood along the new tree).
+    pub fn set_stack(&mut self, view: StackView, flush: bool) -> ValveOutput {
+        let mut out = ValveOutput::default();
+        if view == self.stack && !flush {
+            return out;
+        }
+        self.stack = view;
+        if matches!(self.phase, Phase::Disconnected | Phase::Syncing { .. }) {
+            return out;
+        }
+        if flush {
+            let stack_ports: Vec<u32> = self
+                .learn_ports
+                .iter()
+                .filter(|(_, p)| p.stack)
+                .map(|(no, _)| *no)
+                .collect();
+            for no in stack_ports {
+                self.flush_port(no, &mut out);
+            }
+        }
+        let want = self.compile();
+        out.msgs.extend(program(&self.installed, &want));
+        self.installed = want;
+        out
+    }
+
+    /// This DP's view of the stack.
+    pub fn stack(&self) -> &StackView {
+        &self.stack
     }
 
     fn counts_up(&self, no: u32) -> bool {
@@ -460,7 +506,11 @@ impl Valve {
         };
         let vid = Vid(tag.vid().get());
         let untagged = port.native == Some(vid);
-        if !untagged && !port.tagged.contains(&vid) {
+        if port.stack {
+            if !self.stack.tree_ports.contains(&no) {
+                return;
+            }
+        } else if !untagged && !port.tagged.contains(&vid) {
             return;
         }
         let Some(vlan_max) = self.vlan_max_hosts.get(&vid.0) else {

@@ -19,8 +19,8 @@
 //! only output where the rule says). As in FAUCET, actions after the last output are dropped
 //! when the packet goes no further (they could have no effect), and an output that names a
 //! port without `allow` ends the pipeline before `ct`. Meters are installed when a rule
-//! refers to them, fast-failover groups when a rule outputs to one. Tunnels are left to
-//! stacking (a tunnel step compiles to nothing here).
+//! refers to them, fast-failover groups when a rule outputs to one. A tunnel step sends the
+//! packet into the stack ([`super::tunnel`]).
 
 use std::collections::BTreeMap;
 
@@ -36,12 +36,16 @@ use super::compile::priority;
 use super::flow::{Flow, FlowSet};
 use super::nicira::{NxField, ct_action, is_ct_commit};
 use super::tables::{Layout, Table};
+use super::tunnel;
+use crate::stack::StackView;
 
 /// Where compiled ACLs go: the flows, and the groups and meters their rules use.
 pub(super) struct Out<'a> {
     pub flows: &'a mut FlowSet,
     pub groups: &'a mut BTreeMap<u32, GroupMod>,
     pub meters: &'a mut BTreeMap<u32, MeterMod>,
+    /// The DP's view of the stack, for tunnel outputs.
+    pub stack: &'a StackView,
 }
 
 /// A table of ACLs and where their verdicts lead.
@@ -279,7 +283,7 @@ fn instructions(dp: &Dp, rule: &AclRule, at: Attach, out: &mut Out<'_>) -> Vec<I
     let terminal = a.output.as_ref().is_some_and(|o| o.terminal);
     if let Some(o) = &a.output {
         for step in &o.actions {
-            output_step(step, &mut actions, out);
+            output_step(dp, step, &mut actions, out);
         }
     }
     if !terminal && let Some(ct) = &a.ct {
@@ -307,7 +311,12 @@ fn instructions(dp: &Dp, rule: &AclRule, at: Attach, out: &mut Out<'_>) -> Vec<I
 }
 
 /// The actions of one output step (and the group it needs).
-fn output_step(step: &OutputAction, actions: &mut Vec<Action>, out: &mut Out<'_>) {
+pub(super) fn output_step(
+    dp: &Dp,
+    step: &OutputAction,
+    actions: &mut Vec<Action>,
+    out: &mut Out<'_>,
+) {
     match step {
         OutputAction::PopVlans(n) => {
             actions.extend(std::iter::repeat_n(Action::PopVlan, *n as usize));
@@ -344,7 +353,7 @@ fn output_step(step: &OutputAction, actions: &mut Vec<Action>, out: &mut Out<'_>
             );
             actions.push(Action::Group(*group_id));
         }
-        OutputAction::Tunnel(_) => {}
+        OutputAction::Tunnel(t) => tunnel::entry_actions(dp, t, out, actions),
     }
 }
 

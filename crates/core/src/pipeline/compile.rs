@@ -17,8 +17,9 @@ use sluice_wire::MacAddr;
 
 use super::flow::{Flow, FlowSet};
 use super::tables::{Layout, Table};
-use super::{acl, copro, egress};
+use super::{acl, copro, egress, tunnel};
 use crate::fxhash::FxHashMap;
+use crate::stack::StackView;
 
 /// FAUCET's priority bands (`valve_manager_base.py`).
 pub mod priority {
@@ -119,8 +120,14 @@ impl Compiled {
 }
 
 /// Compiles a DP's static flows for the ports in `up` (configured port numbers whose link is
-/// up; see [`port_counts_as_up`]).
+/// up; see [`port_counts_as_up`]), for a DP that is not stacked or alone in its stack.
 pub fn compile(dp: &Dp, up: &BTreeSet<CfgPort>) -> Compiled {
+    compile_stacked(dp, up, &StackView::default())
+}
+
+/// Compiles a DP's static flows, with its view of the stack: stack ports on the flood tree
+/// admit and flood, tunnels go by the next hops.
+pub fn compile_stacked(dp: &Dp, up: &BTreeSet<CfgPort>, stack: &StackView) -> Compiled {
     let layout = Layout::for_dp(dp);
     let flooding = dp
         .ports
@@ -139,6 +146,7 @@ pub fn compile(dp: &Dp, up: &BTreeSet<CfgPort>) -> Compiled {
             .any(|p| p.hairpin || !p.mirror_destinations.is_empty()),
         flows: FlowSet::with_capacity(estimate_flows(dp)),
         groups: BTreeMap::new(),
+        stack,
     };
     c.misses();
     c.vlan_table();
@@ -155,8 +163,10 @@ pub fn compile(dp: &Dp, up: &BTreeSet<CfgPort>) -> Compiled {
         flows: &mut c.flows,
         groups: &mut c.groups,
         meters: &mut meters,
+        stack,
     };
     acl::compile(dp, &layout, &live, &mut out);
+    tunnel::compile(dp, &layout, &live, &mut out);
     egress::compile(dp, &layout, &live, out.flows);
     copro::compile(dp, &layout, &live, out.flows);
     Compiled {
@@ -194,6 +204,8 @@ struct Compiler<'a> {
     special_floods: bool,
     flows: FlowSet,
     groups: BTreeMap<u32, GroupMod>,
+    /// The DP's view of the stack (empty when it is not stacked).
+    stack: &'a StackView,
 }
 
 impl Compiler<'_> {
@@ -289,6 +301,10 @@ impl Compiler<'_> {
                     vec![Instruction::ApplyActions(vec![to_ctl])],
                 );
             }
+            if port.stack.is_some() {
+                self.stack_admission(port);
+                continue;
+            }
             let mirror = self.mirror_outputs(port);
             for vid in &port.tagged_vlans {
                 let m = Match::new()
@@ -321,6 +337,32 @@ impl Compiler<'_> {
                 None => {}
             }
         }
+    }
+
+    /// A stack port on the flood tree carries every VLAN tagged: untagged frames are dropped,
+    /// tagged ones go on to learning (VLAN ACLs were applied where they entered the stack).
+    /// A stack port off the tree admits nothing (but its beacons and tunnels).
+    fn stack_admission(&mut self, port: &Port) {
+        if !self.stack.tree_ports.contains(&port.number.0) {
+            return;
+        }
+        let in_port = OxmField::InPort(of_port(port.number));
+        let untagged = Match::new()
+            .with(in_port.clone())
+            .with(OxmField::VlanVid(OFPVID_NONE, None));
+        self.add(Table::Vlan, priority::LOW + 1, untagged, vec![]);
+        let tagged = Match::new()
+            .with(in_port)
+            .with(OxmField::VlanVid(OFPVID_PRESENT, Some(OFPVID_PRESENT)));
+        let next = self
+            .layout
+            .first_of(&[Table::Classification, Table::EthSrc]);
+        self.add(
+            Table::Vlan,
+            priority::LOW,
+            tagged,
+            vec![Instruction::GotoTable(next)],
+        );
     }
 
     /// Source filters, in the classification table (or eth_src without one): ECTP frames,
@@ -385,6 +427,15 @@ impl Compiler<'_> {
         };
         let keep = |p: &&CfgPort| self.flooding.get(&p.0).is_some_and(|uf| !unicast || *uf);
         let mut tagged: Vec<CfgPort> = vlan.tagged.iter().filter(keep).copied().collect();
+        // The stack's tree ports carry every VLAN (a frame is never output to the port it
+        // came in by, so one rule serves frames from any port).
+        tagged.extend(
+            self.stack
+                .tree_ports
+                .iter()
+                .map(|p| CfgPort(*p))
+                .filter(|p| self.flooding.contains_key(&p.0)),
+        );
         let mut untagged: Vec<CfgPort> = vlan.untagged.iter().filter(keep).copied().collect();
         tagged.sort_unstable();
         untagged.sort_unstable();

@@ -13,8 +13,9 @@ pub mod flow;
 pub mod meters;
 pub mod nicira;
 pub mod tables;
+pub mod tunnel;
 
-pub use compile::{Compiled, compile, port_counts_as_up, priority};
+pub use compile::{Compiled, compile, compile_stacked, port_counts_as_up, priority};
 pub use diff::diff;
 pub use flow::{Flow, FlowBody, FlowKey, FlowSet};
 pub use tables::{Layout, Table};

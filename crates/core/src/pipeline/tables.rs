@@ -98,7 +98,9 @@ impl Layout {
         let present = |t: Table| match t {
             Table::Vlan | Table::EthSrc | Table::EthDst | Table::Flood => true,
             Table::PortAcl => {
-                !dp.dp_acls.is_empty() || ports().any(|p| !p.acls_in.is_empty() || p.dot1x)
+                !dp.dp_acls.is_empty()
+                    || ports().any(|p| !p.acls_in.is_empty() || p.dot1x)
+                    || (dp.stack.is_some() && dp.tunnels().next().is_some())
             }
             Table::Copro => ports().any(|p| p.coprocessor.is_some()),
             Table::VlanAcl => dp.vlans.values().any(|v| !v.acls_in.is_empty()),

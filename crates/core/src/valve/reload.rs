@@ -24,7 +24,7 @@ use crate::fxhash::FxHashMap;
 use crate::host_flows::HostFlows;
 use crate::learn::Host;
 use crate::pipeline::flow::delete_strict;
-use crate::pipeline::{Flow, FlowKey, FlowSet, Layout, Table, compile, priority};
+use crate::pipeline::{Flow, FlowKey, FlowSet, Layout, Table, priority};
 use crate::time::Instant;
 
 /// A learned source flow found in a switch's flow dump: a host that may be adopted.
@@ -47,10 +47,16 @@ pub(super) fn learn_ports(dp: &Dp) -> FxHashMap<u32, LearnPort> {
             let lp = LearnPort {
                 native: p.native_vlan,
                 tagged: p.tagged_vlans.clone(),
-                max_hosts: usize::try_from(p.max_hosts).unwrap_or(0),
+                // A stack port carries the hosts of the whole stack.
+                max_hosts: if p.stack.is_some() {
+                    usize::MAX
+                } else {
+                    usize::try_from(p.max_hosts).unwrap_or(0)
+                },
                 loop_protect: p.loop_protect,
                 permanent: p.permanent_learn,
                 hairpin: p.hairpin || p.hairpin_unicast,
+                stack: p.stack.is_some(),
             };
             (p.number.0, lp)
         })
@@ -211,7 +217,7 @@ impl Valve {
                 self.forget_port_hosts(no, &mut out);
             }
         }
-        let want = compile(&self.dp, &self.up_ports());
+        let want = self.compile();
         if (old.packetin_pps, old.slowpath_pps) != (self.dp.packetin_pps, self.dp.slowpath_pps) {
             out.msgs.extend(self.rate_meters());
         }

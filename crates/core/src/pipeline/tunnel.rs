@@ -1,0 +1,136 @@
+//! Tunnels: an ACL's `output: {tunnel: {dp, port, ...}}` carries matching packets across the
+//! stack to a port of another DP, tagged with the tunnel's own VLAN (FAUCET's VLAN tunnels,
+//! `valve_stack.py`).
+//!
+//! ```text
+//!  entry DP   port_acl: <the ACL rule> -> push_vlan, vlan_vid=T, vlan_pcp=3,
+//!                                         output:<next hop>, pop_vlan [, goto vlan (allow)]
+//!  transit    port_acl: {in_port=<stack port>, vlan_vid=T, vlan_pcp=3} -> output:<next hop>
+//!  exit DP    port_acl: {in_port=<stack port>, vlan_vid=T, vlan_pcp=3} -> pop_vlan,
+//!                          <exit_instructions>, output:<port> (or goto eth_dst without one)
+//! ```
+//!
+//! The flows are FAUCET's (priority 0x5001 above every port ACL rule; `reverse` tunnels carry
+//! vlan_pcp 4 instead of 3), but transit and exit rules match only frames that arrive on a
+//! stack port: FAUCET's match any port, so a host could inject frames into a tunnel.
+//!
+//! Next hops follow the shortest path towards the exit DP over the stack links that are up
+//! ([`crate::stack`]); every DP steps to a DP one hop nearer, so a tunnel never loops, and a
+//! link going down moves it to the next shortest path. With no path the entry rule drops.
+
+use sluice_config::{Dp, Port, Tunnel};
+use sluice_ofp::oxm::{OFPVID_PRESENT, OxmField};
+use sluice_ofp::{Action, Instruction, Match, PortNo};
+
+use super::acl::{Out, output_step};
+use super::compile::priority;
+use super::flow::Flow;
+use super::tables::{Layout, Table};
+
+/// The 802.1Q TPID of tunnel tags.
+const TPID: u16 = 0x8100;
+/// The VLAN priority that marks a tunnelled packet (FAUCET's `PCP_TUNNEL_FLAG`).
+pub const PCP_TUNNEL: u8 = 3;
+/// The VLAN priority of a `reverse` tunnel (FAUCET's `PCP_TUNNEL_REVERSE_DIRECTION_FLAG`).
+pub const PCP_TUNNEL_REVERSE: u8 = 4;
+
+/// The VLAN priority a tunnel's frames carry.
+fn pcp(t: &Tunnel) -> u8 {
+    if t.reverse {
+        PCP_TUNNEL_REVERSE
+    } else {
+        PCP_TUNNEL
+    }
+}
+
+/// The actions that send a packet into `tunnel` at its entry DP `dp`: tagged with the
+/// tunnel's VLAN out of the next hop, and the tag taken off again for what follows. At the
+/// exit DP itself, the exit instructions and straight to the port.
+pub(super) fn entry_actions(
+    dp: &Dp,
+    tunnel: &Tunnel,
+    out: &mut Out<'_>,
+    actions: &mut Vec<Action>,
+) {
+    if tunnel.dst_dp == dp.dp_id {
+        for step in &tunnel.exit_instructions {
+            output_step(dp, step, actions, out);
+        }
+        if let Some(p) = tunnel.dst_port {
+            actions.push(Action::output(PortNo(p.0)));
+        }
+        return;
+    }
+    let stack = out.stack;
+    let Some(next) = stack.next_hop.get(&tunnel.dst_dp.0) else {
+        return;
+    };
+    actions.extend([
+        Action::PushVlan(TPID),
+        Action::SetField(OxmField::VlanVid(tunnel.tunnel_id.0 | OFPVID_PRESENT, None)),
+        Action::SetField(OxmField::VlanPcp(pcp(tunnel))),
+        Action::output(PortNo(*next)),
+        Action::PopVlan,
+    ]);
+}
+
+/// The transit and exit rules of every tunnel of the configuration on `dp`, for its stack
+/// ports in `live`.
+pub(super) fn compile(dp: &Dp, layout: &Layout, live: &[&Port], out: &mut Out<'_>) {
+    let Some(table) = layout.get(Table::PortAcl) else {
+        return;
+    };
+    if dp.stack.is_none() {
+        return;
+    }
+    let stack_ports: Vec<u32> = live
+        .iter()
+        .filter(|p| p.stack.is_some())
+        .map(|p| p.number.0)
+        .collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for (_, t) in dp.tunnels() {
+        if !seen.insert((t.tunnel_id, t.reverse)) {
+            continue;
+        }
+        let ins = if t.dst_dp == dp.dp_id {
+            let mut ins = vec![Instruction::ApplyActions(exit_actions(dp, t, out))];
+            if t.dst_port.is_none() {
+                ins.push(Instruction::GotoTable(layout.id(Table::EthDst)));
+            }
+            ins
+        } else if let Some(next) = out.stack.next_hop.get(&t.dst_dp.0) {
+            vec![Instruction::ApplyActions(vec![Action::output(PortNo(
+                *next,
+            ))])]
+        } else {
+            continue;
+        };
+        let vid = OxmField::VlanVid(t.tunnel_id.0 | OFPVID_PRESENT, None);
+        for p in &stack_ports {
+            let m = Match::new()
+                .with(OxmField::InPort(PortNo(*p)))
+                .with(vid.clone())
+                .with(OxmField::VlanPcp(pcp(t)));
+            let ins = ins.clone();
+            out.flows
+                .insert(Flow::new(table, priority::FILTER + 1, m, dp.cookie, ins));
+        }
+    }
+}
+
+/// What the exit DP does with a tunnelled packet: the tag off (unless
+/// `maintain_encapsulation`), the exit instructions, out of the tunnel's port.
+fn exit_actions(dp: &Dp, t: &Tunnel, out: &mut Out<'_>) -> Vec<Action> {
+    let mut actions = Vec::new();
+    if !t.maintain_encapsulation {
+        actions.push(Action::PopVlan);
+    }
+    for step in &t.exit_instructions {
+        output_step(dp, step, &mut actions, out);
+    }
+    if let Some(p) = t.dst_port {
+        actions.push(Action::output(PortNo(p.0)));
+    }
+    actions
+}

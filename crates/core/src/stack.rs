@@ -1,0 +1,568 @@
+//! Stacking: DPs joined by stack links behave as one switch.
+//!
+//! The controller sees every DP of the stack, so it decides the fabric's shape centrally and
+//! hands each DP a [`StackView`]: which of its stack ports carry floods, which one leads to the
+//! root, and the next hop towards every DP a tunnel goes to.
+//!
+//! ```text
+//!  LLDP beacons ──► port states ──► links up ──► root per component ──► shortest-path tree
+//!  (every stack     Init/Up/Bad/    (both ends    (healthy first, then     (floods go over the
+//!   port, each       Gone/          Up)            priority, then dp_id)    tree only: loop-free,
+//!   send_interval)   AdminDown                                               one copy per host)
+//! ```
+//!
+//! FAUCET floods towards the root and lets the root reflect floods back down (its DPs decide
+//! from local state). Here the tree is computed once for the whole stack, so every DP floods
+//! on its tree ports and nothing else: each host gets exactly one copy, along the shortest
+//! path through the root's tree, and no flood ever crosses a redundant link. Learned hosts
+//! behind stack ports are forgotten whenever the tree changes (their path may have moved).
+//!
+//! Pure: time comes in as [`Instant`]s.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use petgraph::algo::dijkstra;
+use petgraph::graph::{NodeIndex, UnGraph};
+use petgraph::visit::{EdgeFiltered, EdgeRef, IntoEdges};
+use sluice_config::Config;
+
+use crate::time::Instant;
+
+/// A stack port's state, numbered as FAUCET numbers them (`port_stack_state` metric).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PortState {
+    /// The port is disabled in the configuration.
+    AdminDown = 0,
+    /// The link is up but no beacon from the configured peer has arrived yet.
+    Init = 1,
+    /// Beacons arrive from somewhere other than the configured peer (a cabling error).
+    Bad = 2,
+    /// Beacons arrive from the configured peer.
+    Up = 3,
+    /// The link is down, the switch is disconnected, or beacons stopped arriving.
+    Gone = 4,
+}
+
+impl PortState {
+    /// FAUCET's name for the state.
+    pub fn name(self) -> &'static str {
+        match self {
+            PortState::AdminDown => "admin_down",
+            PortState::Init => "init",
+            PortState::Bad => "bad",
+            PortState::Up => "up",
+            PortState::Gone => "gone",
+        }
+    }
+}
+
+/// One end of a stack link: (dp_id, port).
+pub type End = (u64, u32);
+
+/// A link of the graph: its two ends, the lower first.
+type Link = (End, End);
+
+/// How good a root a DP would be; the lowest wins.
+type RootKey = (bool, bool, bool, i64, u64);
+
+/// One stack port as the stack follows it.
+#[derive(Debug, Clone, PartialEq)]
+struct StackPort {
+    /// The configured far end.
+    peer: (u64, u32),
+    enabled: bool,
+    state: PortState,
+    /// When the last good beacon arrived.
+    heard: Instant,
+    /// How long without a beacon before the port is gone: the peer's `send_interval` times
+    /// this port's `max_lldp_lost`.
+    lost_after_ms: u64,
+    changes: u64,
+    cabling_errors: u64,
+    probes_received: u64,
+}
+
+/// One configured DP of the stack.
+#[derive(Debug, Clone, PartialEq)]
+struct StackDp {
+    node: NodeIndex,
+    /// `stack: priority` (root candidates have one; lower wins).
+    priority: Option<i64>,
+    min_health: f64,
+    send_interval_ms: u64,
+    connected: bool,
+    last_beacon: Option<Instant>,
+}
+
+/// What one DP needs to know about the stack to build its flows.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StackView {
+    /// The root of this DP's part of the stack (the DP itself when it is alone).
+    pub root: u64,
+    /// Stack ports that carry floods (and are admitted at all): the tree's links.
+    pub tree_ports: BTreeSet<u32>,
+    /// The tree port towards the root (`None` on the root).
+    pub root_port: Option<u32>,
+    /// The stack port to send towards each DP a tunnel or remote mirror goes to or comes
+    /// from, for the DPs reachable from here.
+    pub next_hop: BTreeMap<u64, u32>,
+}
+
+/// A change in the stack worth telling operators about.
+#[derive(Debug, Clone, PartialEq)]
+pub enum StackChange {
+    /// A stack port changed state.
+    PortState {
+        /// The DP.
+        dp_id: u64,
+        /// The port.
+        port: u32,
+        /// The new state.
+        state: PortState,
+    },
+    /// The root of the stack (of its largest-priority part) changed.
+    Root {
+        /// The new root.
+        root: u64,
+    },
+}
+
+/// Counters and states for the metrics, per stack port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct StackPortStats {
+    /// The port's state.
+    pub state: PortState,
+    /// State changes so far.
+    pub changes: u64,
+    /// Beacons from another DP or port than the configured one.
+    pub cabling_errors: u64,
+    /// Beacons received.
+    pub probes_received: u64,
+}
+
+/// The stack: its configured links, what beacons say about them, and the tree built on them.
+#[derive(Debug, Clone, Default)]
+pub struct Stack {
+    graph: UnGraph<u64, Link>,
+    dps: BTreeMap<u64, StackDp>,
+    ports: BTreeMap<(u64, u32), StackPort>,
+    /// DPs tunnels and remote mirrors go to or come from (their next hops are computed).
+    tunnel_ends: BTreeSet<u64>,
+    root: Option<u64>,
+    root_changes: u64,
+    views: BTreeMap<u64, StackView>,
+    /// The links up when the views were last computed, by edge.
+    links_up: BTreeSet<usize>,
+}
+
+impl Stack {
+    /// The stack of `config`, or `None` when no DP has stack ports. Port states carry over
+    /// from `old` for links that are still configured the same way.
+    pub fn from_config(config: &Config, old: Option<&Stack>) -> Option<Stack> {
+        let mut stack = Stack::default();
+        for dp in config.dps.values().filter(|dp| dp.stack.is_some()) {
+            let id = dp.dp_id.0;
+            let node = stack.graph.add_node(id);
+            let send_interval_ms = dp
+                .lldp_beacon
+                .as_ref()
+                .map_or(5, |b| b.send_interval.max(1))
+                .unsigned_abs()
+                * 1000;
+            let s = dp.stack.as_ref();
+            let old_dp = old.and_then(|o| o.dps.get(&id));
+            stack.dps.insert(
+                id,
+                StackDp {
+                    node,
+                    priority: s.and_then(|s| s.priority),
+                    min_health: s.map_or(1.0, |s| s.min_stack_health),
+                    send_interval_ms,
+                    connected: old_dp.is_some_and(|d| d.connected),
+                    last_beacon: old_dp.and_then(|d| d.last_beacon),
+                },
+            );
+        }
+        if stack.dps.is_empty() {
+            return None;
+        }
+        for dp in config.dps.values().filter(|dp| dp.stack.is_some()) {
+            let id = dp.dp_id.0;
+            for port in dp.ports.values() {
+                let Some(peer) = port.stack else { continue };
+                let (here, there) = ((id, port.number.0), (peer.dp.0, peer.port.0));
+                let peer_interval = stack.dps.get(&there.0).map_or(5000, |d| d.send_interval_ms);
+                let lost = u64::try_from(port.max_lldp_lost.max(1)).unwrap_or(3);
+                let kept = old
+                    .and_then(|o| o.ports.get(&here))
+                    .filter(|p| p.peer == there && port.enabled);
+                let state = match kept {
+                    Some(p) => p.state,
+                    None if !port.enabled => PortState::AdminDown,
+                    None => PortState::Gone,
+                };
+                stack.ports.insert(
+                    here,
+                    StackPort {
+                        peer: there,
+                        enabled: port.enabled,
+                        state,
+                        heard: kept.map_or(Instant(0), |p| p.heard),
+                        lost_after_ms: peer_interval * lost,
+                        changes: kept.map_or(0, |p| p.changes),
+                        cabling_errors: kept.map_or(0, |p| p.cabling_errors),
+                        probes_received: kept.map_or(0, |p| p.probes_received),
+                    },
+                );
+                if here < there
+                    && let (Some(a), Some(b)) = (stack.dps.get(&here.0), stack.dps.get(&there.0))
+                {
+                    stack.graph.add_edge(a.node, b.node, (here, there));
+                }
+            }
+            for (_, t) in dp.tunnels() {
+                stack.tunnel_ends.insert(t.dst_dp.0);
+            }
+            if dp.ports.values().any(|p| !p.acls_in.is_empty()) || !dp.dp_acls.is_empty() {
+                // A source of tunnels, if its ACLs have any (reverse paths lead back here).
+                stack.tunnel_ends.insert(id);
+            }
+        }
+        if let Some(o) = old {
+            stack.root = o.root;
+            stack.root_changes = o.root_changes;
+        }
+        stack.recompute();
+        Some(stack)
+    }
+
+    /// Whether `dp_id` is a DP of the stack.
+    pub fn has_dp(&self, dp_id: u64) -> bool {
+        self.dps.contains_key(&dp_id)
+    }
+
+    /// The root of the stack (of the part with the best root), if any DP is configured.
+    pub fn root(&self) -> Option<u64> {
+        self.root
+    }
+
+    /// How many times the root changed.
+    pub fn root_changes(&self) -> u64 {
+        self.root_changes
+    }
+
+    /// Every DP's view of the stack.
+    pub fn views(&self) -> impl Iterator<Item = (u64, &StackView)> + '_ {
+        self.views.iter().map(|(id, v)| (*id, v))
+    }
+
+    /// A DP's current view of the stack.
+    pub fn view(&self, dp_id: u64) -> Option<&StackView> {
+        self.views.get(&dp_id)
+    }
+
+    /// Every stack port's state and counters.
+    pub fn port_stats(&self) -> impl Iterator<Item = ((u64, u32), StackPortStats)> + '_ {
+        self.ports.iter().map(|(k, p)| {
+            (
+                *k,
+                StackPortStats {
+                    state: p.state,
+                    changes: p.changes,
+                    cabling_errors: p.cabling_errors,
+                    probes_received: p.probes_received,
+                },
+            )
+        })
+    }
+
+    /// The stack's links as `(dp, port, peer dp, peer port, up)`, each once.
+    pub fn links(&self) -> impl Iterator<Item = ((u64, u32), (u64, u32), bool)> + '_ {
+        self.graph
+            .edge_weights()
+            .map(|(a, b)| (*a, *b, self.link_up(*a, *b)))
+    }
+
+    fn set_state(&mut self, key: (u64, u32), state: PortState, changes: &mut Vec<StackChange>) {
+        if let Some(p) = self.ports.get_mut(&key)
+            && p.state != state
+        {
+            p.state = state;
+            p.changes += 1;
+            changes.push(StackChange::PortState {
+                dp_id: key.0,
+                port: key.1,
+                state,
+            });
+        }
+    }
+
+    /// A DP connected with these ports (number, link up).
+    pub fn dp_up(&mut self, dp_id: u64, ports: &[(u32, bool)], changes: &mut Vec<StackChange>) {
+        let Some(dp) = self.dps.get_mut(&dp_id) else {
+            return;
+        };
+        dp.connected = true;
+        dp.last_beacon = None;
+        for (no, up) in ports {
+            self.port_link(dp_id, *no, *up, changes);
+        }
+    }
+
+    /// A DP disconnected: its stack ports are gone.
+    pub fn dp_down(&mut self, dp_id: u64, changes: &mut Vec<StackChange>) {
+        let Some(dp) = self.dps.get_mut(&dp_id) else {
+            return;
+        };
+        dp.connected = false;
+        let keys: Vec<(u64, u32)> = self
+            .ports
+            .range((dp_id, 0)..=(dp_id, u32::MAX))
+            .filter(|(_, p)| p.enabled)
+            .map(|(k, _)| *k)
+            .collect();
+        for k in keys {
+            self.set_state(k, PortState::Gone, changes);
+        }
+    }
+
+    /// A stack port's link went up or down.
+    pub fn port_link(&mut self, dp_id: u64, port: u32, up: bool, changes: &mut Vec<StackChange>) {
+        let key = (dp_id, port);
+        let Some(p) = self.ports.get(&key) else {
+            return;
+        };
+        if !p.enabled {
+            return;
+        }
+        match (up, p.state) {
+            (false, _) => self.set_state(key, PortState::Gone, changes),
+            (true, PortState::Gone) => self.set_state(key, PortState::Init, changes),
+            (true, _) => {}
+        }
+    }
+
+    /// A beacon arrived on a stack port, from `peer` (dp_id, port) as the beacon says.
+    pub fn beacon(
+        &mut self,
+        now: Instant,
+        dp_id: u64,
+        port: u32,
+        peer: (Option<u64>, Option<u32>),
+        changes: &mut Vec<StackChange>,
+    ) {
+        let key = (dp_id, port);
+        let Some(p) = self.ports.get_mut(&key) else {
+            return;
+        };
+        if !p.enabled {
+            return;
+        }
+        p.probes_received += 1;
+        if (peer.0, peer.1) == (Some(p.peer.0), Some(p.peer.1)) {
+            p.heard = now;
+            self.set_state(key, PortState::Up, changes);
+        } else {
+            p.cabling_errors += 1;
+            self.set_state(key, PortState::Bad, changes);
+        }
+    }
+
+    /// Time passed: ports whose beacons stopped are gone. Returns the stack ports to send a
+    /// beacon on now (each connected DP's, every `send_interval`).
+    pub fn tick(&mut self, now: Instant, changes: &mut Vec<StackChange>) -> Vec<(u64, u32)> {
+        let stale: Vec<(u64, u32)> = self
+            .ports
+            .iter()
+            .filter(|(_, p)| {
+                p.state == PortState::Up
+                    && now.as_millis().saturating_sub(p.heard.as_millis()) > p.lost_after_ms
+            })
+            .map(|(k, _)| *k)
+            .collect();
+        for k in stale {
+            self.set_state(k, PortState::Gone, changes);
+        }
+        let mut due = Vec::new();
+        for (id, dp) in &mut self.dps {
+            let is_due = dp.last_beacon.is_none_or(|t| {
+                now.as_millis().saturating_sub(t.as_millis()) >= dp.send_interval_ms
+            });
+            if dp.connected && is_due {
+                dp.last_beacon = Some(now);
+                due.extend(
+                    self.ports
+                        .range((*id, 0)..=(*id, u32::MAX))
+                        .filter(|(_, p)| p.enabled && p.state != PortState::Gone)
+                        .map(|(k, _)| *k),
+                );
+            }
+        }
+        due
+    }
+
+    /// A stack port's state and the TTL its beacons carry (3 × `send_interval`, in seconds).
+    pub fn beacon_info(&self, dp_id: u64, port: u32) -> Option<(PortState, u16)> {
+        let p = self.ports.get(&(dp_id, port))?;
+        let dp = self.dps.get(&dp_id)?;
+        let ttl = u16::try_from(dp.send_interval_ms * 3 / 1000).unwrap_or(u16::MAX);
+        Some((p.state, ttl))
+    }
+
+    fn link_up(&self, a: (u64, u32), b: (u64, u32)) -> bool {
+        let up = |k| self.ports.get(&k).is_some_and(|p| p.state == PortState::Up);
+        up(a) && up(b)
+    }
+
+    /// Whether a DP can be trusted as root: connected, with at least `min_stack_health` of
+    /// its stack ports' links up.
+    fn healthy(&self, dp_id: u64) -> bool {
+        let Some(dp) = self.dps.get(&dp_id) else {
+            return false;
+        };
+        if !dp.connected {
+            return false;
+        }
+        let ports: Vec<_> = self.ports.range((dp_id, 0)..=(dp_id, u32::MAX)).collect();
+        if ports.is_empty() {
+            return true;
+        }
+        let up = ports
+            .iter()
+            .filter(|(k, p)| self.link_up(**k, p.peer))
+            .count();
+        #[allow(clippy::cast_precision_loss)]
+        let health = up as f64 / ports.len() as f64;
+        health >= dp.min_health
+    }
+
+    /// Recomputes roots, trees and next hops from the port states. Returns whether the
+    /// links that are up changed, and the root's change, if any. O(components × (DPs + links)) for the
+    /// trees, plus the same per tunnel end for the next hops (each a shortest-path search).
+    pub fn recompute(&mut self) -> (bool, Option<StackChange>) {
+        let up = EdgeFiltered::from_fn(&self.graph, |e| {
+            let (a, b) = *e.weight();
+            self.link_up(a, b)
+        });
+        // The best root: a connected DP, a root candidate (one with a priority), healthy,
+        // then the lowest priority, then the lowest dp_id.
+        let key = |id: u64| {
+            let dp = &self.dps[&id];
+            (
+                !dp.connected,
+                dp.priority.is_none(),
+                !self.healthy(id),
+                dp.priority.unwrap_or(i64::MAX),
+                id,
+            )
+        };
+        let mut views: BTreeMap<u64, StackView> = BTreeMap::new();
+        let mut best_root: Option<(RootKey, u64)> = None;
+        for (id, dp) in &self.dps {
+            if views.contains_key(id) {
+                continue;
+            }
+            let component: Vec<u64> = dijkstra(&up, dp.node, None, |_| 1u32)
+                .into_keys()
+                .map(|n| self.graph[n])
+                .collect();
+            let Some(root) = component.iter().copied().min_by_key(|d| key(*d)) else {
+                continue;
+            };
+            if best_root.is_none_or(|(k, _)| key(root) < k) {
+                best_root = Some((key(root), root));
+            }
+            for d in &component {
+                views.insert(
+                    *d,
+                    StackView {
+                        root,
+                        ..StackView::default()
+                    },
+                );
+            }
+            // Each DP's parent link: the first link (by neighbour, then port) to a DP one hop
+            // nearer the root.
+            let dist = dijkstra(&up, self.dps[&root].node, None, |_| 1u32);
+            for d in component.iter().filter(|d| **d != root) {
+                let Some((_, here, there)) = self.step_towards(&up, |n| dist.get(&n).copied(), *d)
+                else {
+                    continue;
+                };
+                if let Some(v) = views.get_mut(d) {
+                    v.root_port = Some(here.1);
+                    v.tree_ports.insert(here.1);
+                }
+                if let Some(v) = views.get_mut(&there.0) {
+                    v.tree_ports.insert(there.1);
+                }
+            }
+        }
+        for end in &self.tunnel_ends {
+            let Some(end_dp) = self.dps.get(end) else {
+                continue;
+            };
+            let dist = dijkstra(&up, end_dp.node, None, |_| 1u32);
+            for n in dist.keys() {
+                let d = self.graph[*n];
+                if d == *end {
+                    continue;
+                }
+                if let (Some((_, here, _)), Some(v)) = (
+                    self.step_towards(&up, |n| dist.get(&n).copied(), d),
+                    views.get_mut(&d),
+                ) {
+                    v.next_hop.insert(*end, here.1);
+                }
+            }
+        }
+        let links_up: BTreeSet<usize> = self
+            .graph
+            .edge_references()
+            .filter(|e| self.link_up(e.weight().0, e.weight().1))
+            .map(|e| e.id().index())
+            .collect();
+        let links_changed = links_up != self.links_up;
+        self.links_up = links_up;
+        self.views = views;
+        let root = best_root.map(|(_, r)| r);
+        let mut root_change = None;
+        if root != self.root {
+            if self.root.is_some() {
+                self.root_changes += 1;
+            }
+            self.root = root;
+            root_change = root.map(|root| StackChange::Root { root });
+        }
+        (links_changed, root_change)
+    }
+
+    /// From DP `d`, the up link one hop nearer the origin of `dist` (hop counts from a
+    /// shortest-path search, by node): the one to the lowest neighbour, then on the lowest port, so
+    /// every DP picks the same way. Returns (neighbour, this end, far end).
+    fn step_towards<G>(
+        &self,
+        up: G,
+        hops_of: impl Fn(NodeIndex) -> Option<u32>,
+        d: u64,
+    ) -> Option<(u64, End, End)>
+    where
+        G: IntoEdges<NodeId = NodeIndex, EdgeWeight = Link>,
+    {
+        let node = self.dps.get(&d)?.node;
+        let hops = hops_of(node)?;
+        up.edges(node)
+            .filter_map(|e| {
+                let nb = if e.source() == node {
+                    e.target()
+                } else {
+                    e.source()
+                };
+                (hops_of(nb)? + 1 == hops).then_some(())?;
+                let (a, b) = *e.weight();
+                let (here, there) = if a.0 == d { (a, b) } else { (b, a) };
+                Some((self.graph[nb], here, there))
+            })
+            .min_by_key(|(nb, here, _)| (*nb, here.1))
+    }
+}

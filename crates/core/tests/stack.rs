@@ -1,0 +1,528 @@
+//! Stacking on a network of fake switches joined by stack links: beacons bring the links up,
+//! floods reach every host exactly once over the tree, hosts are learned across switches,
+//! and the stack heals when a link goes down or the root leaves. Tunnels carry ACL-selected
+//! traffic to a port of another switch.
+#![allow(clippy::unwrap_used)]
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use sluice_core::stack::PortState;
+use sluice_core::{Controller, DisconnectReason, Event, Instant, Notification, Output};
+use sluice_fakeswitch::{FakeSwitch, Packet};
+use sluice_ofp::Message;
+use sluice_ofp::msg::switch::SwitchFeatures;
+use sluice_wire::MacAddr;
+
+/// Hops a packet may make across stack links before the test calls it a loop.
+const MAX_HOPS: usize = 64;
+
+/// A controller and several fake switches, their stack ports cabled as configured.
+struct StackNet {
+    ctl: Controller,
+    sws: BTreeMap<u64, FakeSwitch>,
+    /// Stack cables, both ways: (dp, port) -> (dp, port).
+    cables: BTreeMap<(u64, u32), (u64, u32)>,
+    /// Cables that are cut.
+    cut: Vec<(u64, u32)>,
+    connected: BTreeMap<u64, bool>,
+    now_ms: u64,
+    notes: Vec<Notification>,
+}
+
+/// Where a packet that entered the network ended up: (dp, port, packet as it left).
+type Deliveries = Vec<(u64, u32, Packet)>;
+
+impl StackNet {
+    fn new(yaml: &str) -> StackNet {
+        StackNet::with_cables(yaml, |_| {})
+    }
+
+    /// As [`StackNet::new`], with the cables changed by `rewire` before anything starts.
+    fn with_cables(
+        yaml: &str,
+        rewire: impl FnOnce(&mut BTreeMap<(u64, u32), (u64, u32)>),
+    ) -> StackNet {
+        let config = sluice_config::load_str(yaml)
+            .unwrap_or_else(|e| panic!("bad test config:\n{e}"))
+            .config;
+        let mut sws = BTreeMap::new();
+        let mut cables = BTreeMap::new();
+        for dp in config.dps.values() {
+            let ports: Vec<u32> = dp.ports.keys().map(|p| p.0).collect();
+            sws.insert(dp.dp_id.0, FakeSwitch::new(dp.dp_id.0).with_ports(ports));
+            for p in dp.ports.values() {
+                if let Some(peer) = p.stack {
+                    cables.insert((dp.dp_id.0, p.number.0), (peer.dp.0, peer.port.0));
+                }
+            }
+        }
+        rewire(&mut cables);
+        let mut net = StackNet {
+            ctl: Controller::with_config(config, 1),
+            connected: sws.keys().map(|id| (*id, false)).collect(),
+            sws,
+            cables,
+            cut: Vec::new(),
+            now_ms: 0,
+            notes: Vec::new(),
+        };
+        let ids: Vec<u64> = net.sws.keys().copied().collect();
+        for id in ids {
+            net.connect(id);
+        }
+        // Beacons go out on the next tick and bring the links up.
+        net.advance(2);
+        net
+    }
+
+    fn now(&self) -> Instant {
+        Instant::from_millis(self.now_ms)
+    }
+
+    fn connect(&mut self, dp_id: u64) {
+        let sw = &self.sws[&dp_id];
+        let features = SwitchFeatures {
+            datapath_id: dp_id,
+            n_tables: sw.n_tables(),
+            ..Default::default()
+        };
+        let ports = sw.ports().cloned().collect();
+        self.connected.insert(dp_id, true);
+        let out = self.ctl.handle(
+            self.now(),
+            Event::SwitchUp {
+                features,
+                desc: None,
+                ports,
+            },
+        );
+        self.run(out);
+    }
+
+    fn disconnect(&mut self, dp_id: u64) {
+        self.connected.insert(dp_id, false);
+        let out = self.ctl.handle(
+            self.now(),
+            Event::SwitchDown {
+                dp_id,
+                reason: DisconnectReason::Closed,
+            },
+        );
+        self.run(out);
+    }
+
+    /// Carries out the controller's outputs, and what they cause, until nothing more happens.
+    fn run(&mut self, outputs: Vec<Output>) {
+        let mut queue = outputs;
+        while !queue.is_empty() {
+            let mut events = Vec::new();
+            for out in queue {
+                match out {
+                    Output::Send {
+                        dp_id,
+                        msgs,
+                        barrier,
+                    } => {
+                        if !self.connected[&dp_id] {
+                            continue;
+                        }
+                        let now = Duration::from_millis(self.now_ms);
+                        let mut replies = Vec::new();
+                        for m in msgs.messages() {
+                            let m = m.expect("the core's messages decode");
+                            let sw = self.sws.get_mut(&dp_id).unwrap();
+                            replies.extend(
+                                sw.apply(now, &m)
+                                    .unwrap_or_else(|e| panic!("{dp_id} refused {m}: {e:?}")),
+                            );
+                        }
+                        if !replies.is_empty() {
+                            events.push(Event::Messages {
+                                dp_id,
+                                msgs: replies.into_iter().map(|m| (0, m)).collect(),
+                            });
+                        }
+                        // Packet-outs (beacons) leave by their ports and cross the cables.
+                        let traces = self.sws.get_mut(&dp_id).unwrap().take_packet_outs();
+                        for t in traces {
+                            for o in t.outputs {
+                                events.extend(self.cross(dp_id, o.port.0, o.packet));
+                            }
+                        }
+                        if let Some(token) = barrier {
+                            events.push(Event::BarrierDone { dp_id, token });
+                        }
+                    }
+                    Output::Disconnect { dp_id, reason } => {
+                        panic!("the controller disconnected {dp_id}: {reason}")
+                    }
+                    Output::Notify(n) => self.notes.push(n),
+                }
+            }
+            queue = Vec::new();
+            for ev in events {
+                queue.extend(self.ctl.handle(self.now(), ev));
+            }
+        }
+    }
+
+    /// A frame leaves `dp` by `port`: if a cable is there, the peer receives it; returns the
+    /// packet-ins that causes (beacons only: used for control traffic).
+    fn cross(&mut self, dp: u64, port: u32, pkt: Packet) -> Vec<Event> {
+        let Some(&(pdp, pport)) = self.cables.get(&(dp, port)) else {
+            return Vec::new();
+        };
+        if self.cut.contains(&(dp, port)) || !self.connected[&pdp] {
+            return Vec::new();
+        }
+        let now = Duration::from_millis(self.now_ms);
+        let trace = self
+            .sws
+            .get_mut(&pdp)
+            .unwrap()
+            .receive(now, &pkt.in_port(pport));
+        let pins: Vec<(u32, Message)> = trace
+            .packet_ins
+            .iter()
+            .map(|c| (0, Message::PacketIn(c.to_packet_in())))
+            .collect();
+        if pins.is_empty() {
+            Vec::new()
+        } else {
+            vec![Event::Messages {
+                dp_id: pdp,
+                msgs: pins,
+            }]
+        }
+    }
+
+    /// A packet enters `dp`; it crosses stack cables wherever it is sent. Returns where it
+    /// left the network (ports without cables). Panics on a loop.
+    fn send(&mut self, dp: u64, pkt: &Packet) -> Deliveries {
+        let mut delivered = Vec::new();
+        let mut queue = VecDeque::from([(dp, pkt.clone(), 0usize)]);
+        let now = Duration::from_millis(self.now_ms);
+        while let Some((dp_id, pkt, hops)) = queue.pop_front() {
+            assert!(
+                hops < MAX_HOPS,
+                "a loop: {pkt:?} still going after {hops} hops"
+            );
+            let trace = self.sws.get_mut(&dp_id).unwrap().receive(now, &pkt);
+            let pins: Vec<(u32, Message)> = trace
+                .packet_ins
+                .iter()
+                .map(|c| (0, Message::PacketIn(c.to_packet_in())))
+                .collect();
+            if !pins.is_empty() {
+                let out = self
+                    .ctl
+                    .handle(self.now(), Event::Messages { dp_id, msgs: pins });
+                self.run(out);
+            }
+            for o in trace.outputs {
+                match self.cables.get(&(dp_id, o.port.0)) {
+                    Some(&(pdp, pport)) => {
+                        if !self.cut.contains(&(dp_id, o.port.0)) && self.connected[&pdp] {
+                            queue.push_back((pdp, o.packet.in_port(pport), hops + 1));
+                        }
+                    }
+                    None => delivered.push((dp_id, o.port.0, o.packet)),
+                }
+            }
+        }
+        delivered
+    }
+
+    /// Time passes, a second at a time.
+    fn advance(&mut self, secs: u64) {
+        for _ in 0..secs {
+            self.now_ms += 1000;
+            let out = self.ctl.handle(self.now(), Event::Tick);
+            self.run(out);
+        }
+    }
+
+    /// The cable at (dp, port) is cut: both ends see their link go down.
+    fn cut_cable(&mut self, dp: u64, port: u32) {
+        let peer = self.cables[&(dp, port)];
+        self.cut.extend([(dp, port), peer]);
+        for (d, p) in [(dp, port), peer] {
+            let status = self.sws.get_mut(&d).unwrap().set_link(p, false);
+            if let Some(status) = status {
+                let out = self.ctl.handle(
+                    self.now(),
+                    Event::Messages {
+                        dp_id: d,
+                        msgs: vec![(0, status)],
+                    },
+                );
+                self.run(out);
+            }
+        }
+    }
+
+    fn root(&self) -> Option<u64> {
+        self.ctl.stack().and_then(|s| s.root())
+    }
+}
+
+fn mac(n: u8) -> MacAddr {
+    MacAddr([0x0a, 0, 0, 0, 0, n])
+}
+
+fn frame(port: u32, src: MacAddr, dst: MacAddr) -> Packet {
+    Packet::new(port).eth(src, dst).eth_type(0x0800)
+}
+
+/// The (dp, port) pairs a delivery list reached, sorted.
+fn places(d: &Deliveries) -> Vec<(u64, u32)> {
+    let mut v: Vec<(u64, u32)> = d.iter().map(|(dp, p, _)| (*dp, *p)).collect();
+    v.sort_unstable();
+    v
+}
+
+/// Three switches in a ring (1-2, 2-3, 3-1), sw1 the root; one host on port 1 of each, all
+/// in VLAN 100, and a second VLAN on port 2 of sw1 and sw3.
+const RING: &str = "
+vlans:
+  office: {vid: 100}
+  lab: {vid: 200}
+dps:
+  sw1:
+    dp_id: 1
+    stack: {priority: 1}
+    interfaces:
+      1: {native_vlan: office}
+      2: {native_vlan: lab}
+      10: {stack: {dp: sw2, port: 10}}
+      11: {stack: {dp: sw3, port: 11}}
+  sw2:
+    dp_id: 2
+    stack: {priority: 2}
+    interfaces:
+      1: {native_vlan: office}
+      10: {stack: {dp: sw1, port: 10}}
+      12: {stack: {dp: sw3, port: 12}}
+  sw3:
+    dp_id: 3
+    interfaces:
+      1: {native_vlan: office}
+      2: {native_vlan: lab}
+      11: {stack: {dp: sw1, port: 11}}
+      12: {stack: {dp: sw2, port: 12}}
+";
+
+#[test]
+fn beacons_bring_every_link_up_and_elect_the_root() {
+    let net = StackNet::new(RING);
+    assert_eq!(net.root(), Some(1));
+    let stack = net.ctl.stack().unwrap();
+    assert!(stack.links().all(|(_, _, up)| up), "{:?}", net.notes);
+    // The tree: sw2 and sw3 each hang off the root; their direct link carries no floods.
+    assert_eq!(stack.view(2).unwrap().root_port, Some(10));
+    assert_eq!(stack.view(3).unwrap().root_port, Some(11));
+    assert!(!stack.view(2).unwrap().tree_ports.contains(&12));
+    assert!(net.notes.iter().any(|n| matches!(
+        n,
+        Notification::StackTopology { root: 1, links_up, .. } if links_up.len() == 3
+    )));
+}
+
+#[test]
+fn a_broadcast_reaches_every_host_of_its_vlan_once() {
+    let mut net = StackNet::new(RING);
+    for dp in [1, 2, 3] {
+        let got = net.send(dp, &frame(1, mac(dp as u8), MacAddr::BROADCAST));
+        let want: Vec<(u64, u32)> = [1, 2, 3]
+            .into_iter()
+            .filter(|d| *d != dp)
+            .map(|d| (d, 1))
+            .collect();
+        assert_eq!(places(&got), want, "from sw{dp}");
+        // Untagged where it leaves, as it came in.
+        assert!(got.iter().all(|(_, _, p)| p.outer_vid().is_none()));
+    }
+    // The other VLAN stays apart.
+    let got = net.send(3, &frame(2, mac(30), MacAddr::BROADCAST));
+    assert_eq!(places(&got), vec![(1, 2)]);
+}
+
+#[test]
+fn hosts_are_learned_across_the_stack() {
+    let mut net = StackNet::new(RING);
+    net.send(2, &frame(1, mac(2), MacAddr::BROADCAST));
+    net.send(3, &frame(1, mac(3), MacAddr::BROADCAST));
+    // Now unicast goes only where the host is, across two switches if need be.
+    let got = net.send(2, &frame(1, mac(2), mac(3)));
+    assert_eq!(places(&got), vec![(3, 1)]);
+    let got = net.send(3, &frame(1, mac(3), mac(2)));
+    assert_eq!(places(&got), vec![(2, 1)]);
+    let hosts = net.ctl.valve(1).unwrap().hosts();
+    assert_eq!(
+        hosts.len(),
+        2,
+        "the root learned both, behind its stack ports"
+    );
+}
+
+#[test]
+fn cutting_a_link_moves_the_tree_and_traffic_follows() {
+    let mut net = StackNet::new(RING);
+    net.send(2, &frame(1, mac(2), MacAddr::BROADCAST));
+    net.send(3, &frame(1, mac(3), MacAddr::BROADCAST));
+    net.cut_cable(1, 10);
+    let stack = net.ctl.stack().unwrap();
+    assert_eq!(
+        stack.view(2).unwrap().root_port,
+        Some(12),
+        "sw2 now reaches the root via sw3"
+    );
+    assert_eq!(net.root(), Some(1));
+    for dp in [1, 2, 3] {
+        let got = net.send(dp, &frame(1, mac(dp as u8), MacAddr::BROADCAST));
+        assert_eq!(places(&got).len(), 2, "from sw{dp}: {got:?}");
+    }
+    let got = net.send(2, &frame(1, mac(2), mac(1)));
+    assert_eq!(places(&got), vec![(1, 1)]);
+    // The cable back: the ring is whole again after the next beacons.
+    net.cut.clear();
+    for (d, p) in [(1, 10), (2, 10)] {
+        if let Some(status) = net.sws.get_mut(&d).unwrap().set_link(p, true) {
+            let out = net.ctl.handle(
+                net.now(),
+                Event::Messages {
+                    dp_id: d,
+                    msgs: vec![(0, status)],
+                },
+            );
+            net.run(out);
+        }
+    }
+    net.advance(6);
+    assert!(net.ctl.stack().unwrap().links().all(|(_, _, up)| up));
+    assert_eq!(
+        net.ctl.stack().unwrap().view(2).unwrap().root_port,
+        Some(10)
+    );
+}
+
+#[test]
+fn silent_beacons_take_a_link_down_after_max_lldp_lost_intervals() {
+    let mut net = StackNet::new(RING);
+    // The cable stops carrying anything, but both links stay up (a broken middle box).
+    net.cut.extend([(2, 12), (3, 12)]);
+    net.advance(14);
+    assert!(
+        net.ctl
+            .stack()
+            .unwrap()
+            .links()
+            .any(|(a, _, up)| a == (2, 12) && up),
+        "still up within 3 intervals of 5 s"
+    );
+    net.advance(3);
+    let links: Vec<_> = net.ctl.stack().unwrap().links().collect();
+    assert!(
+        links.iter().any(|(a, _, up)| *a == (2, 12) && !up),
+        "{links:?}"
+    );
+}
+
+#[test]
+fn a_new_root_takes_over_when_the_root_leaves() {
+    let mut net = StackNet::new(RING);
+    net.disconnect(1);
+    assert_eq!(net.root(), Some(2));
+    let got = net.send(3, &frame(1, mac(3), MacAddr::BROADCAST));
+    assert_eq!(places(&got), vec![(2, 1)]);
+    let got = net.send(2, &frame(1, mac(2), mac(3)));
+    assert_eq!(places(&got), vec![(3, 1)]);
+    // The old root comes back and takes over again once its links are up.
+    net.connect(1);
+    net.advance(6);
+    assert_eq!(net.root(), Some(1));
+    let got = net.send(1, &frame(1, mac(1), MacAddr::BROADCAST));
+    assert_eq!(places(&got), vec![(2, 1), (3, 1)]);
+}
+
+#[test]
+fn miscabled_links_are_bad_and_carry_nothing() {
+    // sw3's two stack cables are swapped: each of its stack ports hears the wrong switch.
+    let mut net = StackNet::with_cables(RING, |c| {
+        c.insert((1, 11), (3, 12));
+        c.insert((3, 12), (1, 11));
+        c.insert((2, 12), (3, 11));
+        c.insert((3, 11), (2, 12));
+    });
+    let stack = net.ctl.stack().unwrap();
+    let state = |k| stack.port_stats().find(|(p, _)| *p == k).unwrap().1;
+    for k in [(3, 11), (3, 12), (1, 11), (2, 12)] {
+        assert_eq!(state(k).state, PortState::Bad, "{k:?}");
+        assert!(state(k).cabling_errors > 0);
+    }
+    assert_eq!(state((1, 10)).state, PortState::Up);
+    // sw1 and sw2 still switch between themselves; sw3 is cut off, and nothing loops.
+    let got = net.send(1, &frame(1, mac(1), MacAddr::BROADCAST));
+    assert_eq!(places(&got), vec![(2, 1)]);
+}
+
+/// Tunnels: ICMP from the host on sw2 port 1 goes to port 5 of sw3 (across the stack, via
+/// the root), untagged; everything else is switched as usual.
+const TUNNEL: &str = "
+vlans:
+  office: {vid: 100}
+acls:
+  to-analyser:
+    - rule:
+        dl_type: 0x800
+        ip_proto: 1
+        actions:
+          allow: true
+          output:
+            tunnel: {dp: sw3, port: 5}
+    - rule: {actions: {allow: true}}
+dps:
+  sw1:
+    dp_id: 1
+    stack: {priority: 1}
+    interfaces:
+      1: {native_vlan: office}
+      10: {stack: {dp: sw2, port: 10}}
+      11: {stack: {dp: sw3, port: 11}}
+  sw2:
+    dp_id: 2
+    interfaces:
+      1: {native_vlan: office, acls_in: [to-analyser]}
+      10: {stack: {dp: sw1, port: 10}}
+  sw3:
+    dp_id: 3
+    interfaces:
+      1: {native_vlan: office}
+      5: {output_only: true}
+      11: {stack: {dp: sw1, port: 11}}
+";
+
+#[test]
+fn a_tunnel_carries_matching_traffic_to_a_port_of_another_switch() {
+    let mut net = StackNet::new(TUNNEL);
+    let icmp = Packet::new(1)
+        .eth(mac(2), MacAddr::BROADCAST)
+        .ipv4("10.0.0.2".parse().unwrap(), "10.0.0.9".parse().unwrap())
+        .icmp(8, 0);
+    let got = net.send(2, &icmp);
+    // Tunnelled to sw3 port 5, untagged, and (allow) flooded as usual.
+    assert_eq!(places(&got), vec![(1, 1), (3, 1), (3, 5)], "{got:?}");
+    let at_analyser = got.iter().find(|(d, p, _)| (*d, *p) == (3, 5)).unwrap();
+    assert_eq!(at_analyser.2.outer_vid(), None);
+    // Other traffic is not tunnelled.
+    let got = net.send(2, &frame(1, mac(2), MacAddr::BROADCAST));
+    assert_eq!(places(&got), vec![(1, 1), (3, 1)]);
+    // The transit switch forwards tunnelled frames only from stack ports.
+    let sneaky = Packet::new(1)
+        .eth(mac(1), MacAddr::BROADCAST)
+        .vlan_pcp(101, 3)
+        .eth_type(0x0800);
+    let got = net.send(1, &sneaky);
+    assert!(!places(&got).contains(&(3, 5)), "{got:?}");
+}
