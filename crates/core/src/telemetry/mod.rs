@@ -26,6 +26,7 @@ pub use tables::next_tables;
 
 use crate::Controller;
 use crate::pipeline::Layout;
+use crate::stack::{Stack, StackPortStats};
 use crate::time::Instant;
 use crate::valve::PacketInCounters;
 
@@ -42,6 +43,27 @@ pub struct Snapshot {
     /// Every configured DP in configuration order, then switches connected without being
     /// configured.
     pub dps: Vec<DpSnapshot>,
+    /// The stack, when the configuration has one.
+    pub stack: Option<StackSnapshot>,
+}
+
+/// The stack as a whole.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct StackSnapshot {
+    /// The stack's root (of its part with the best root), if one was elected.
+    pub root: Option<u64>,
+    /// Times the root changed after the first election.
+    pub root_changes: u64,
+}
+
+/// A stacked DP's place in the stack.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DpStackSnapshot {
+    /// Whether it is the stack's root.
+    pub root: bool,
+    /// Its stack port towards the stack's root (`None` on the root, and on a DP cut off
+    /// from the root).
+    pub root_hop_port: Option<u32>,
 }
 
 /// One DP.
@@ -73,6 +95,8 @@ pub struct DpSnapshot {
     pub packet_ins: PacketInCounters,
     /// Its other counters.
     pub counters: DpCounters,
+    /// Its place in the stack, if it is a stacked DP.
+    pub stack: Option<DpStackSnapshot>,
 }
 
 /// One table of a DP's pipeline.
@@ -108,6 +132,8 @@ pub struct PortSnapshot {
     pub tagged_vlans: Vec<u16>,
     /// Whether it is a stack port.
     pub stack: bool,
+    /// Its stack state and counters, if it is a stack port of the stack in force.
+    pub stack_state: Option<StackPortStats>,
     /// Times learning was banned on it.
     pub learn_bans: u64,
 }
@@ -191,7 +217,27 @@ pub fn snapshot(now: Instant, ctl: &Controller, counters: &Counters) -> Snapshot
         config_files: config.map(files).unwrap_or_default(),
         config: counters.config.clone(),
         dps,
+        stack: ctl.stack().map(|s| StackSnapshot {
+            root: s.root(),
+            root_changes: s.root_changes(),
+        }),
     }
+}
+
+/// A stacked DP's place in `stack`. A DP whose part of the stack has another root than the
+/// stack's has no way to the root.
+fn dp_stack(stack: &Stack, dp_id: u64) -> Option<DpStackSnapshot> {
+    if !stack.has_dp(dp_id) {
+        return None;
+    }
+    let root = stack.root();
+    let view = stack.view(dp_id);
+    Some(DpStackSnapshot {
+        root: root == Some(dp_id),
+        root_hop_port: view
+            .filter(|v| Some(v.root) == root)
+            .and_then(|v| v.root_port),
+    })
 }
 
 fn files(c: &Config) -> Vec<(String, Option<String>)> {
@@ -232,6 +278,15 @@ fn configured_dp(ctl: &Controller, counters: &Counters, cfg: &Dp) -> DpSnapshot 
     // The valve's own configuration is the one its flows were built from.
     let dp = valve.map_or(cfg, |v| v.config());
     let c = counters.dp(dp_id).cloned().unwrap_or_default();
+    let stack = ctl.stack();
+    let stack_ports: std::collections::BTreeMap<u32, StackPortStats> = stack
+        .map(|s| {
+            s.port_stats()
+                .filter(|((d, _), _)| *d == dp_id)
+                .map(|((_, port), stats)| (port, stats))
+                .collect()
+        })
+        .unwrap_or_default();
     let layout = Layout::for_dp(dp);
     let tables = layout
         .tables()
@@ -258,6 +313,7 @@ fn configured_dp(ctl: &Controller, counters: &Counters, cfg: &Dp) -> DpSnapshot 
                 native_vlan: p.native_vlan.map(|v| v.0),
                 tagged_vlans: p.tagged_vlans.iter().map(|v| v.0).collect(),
                 stack: p.stack.is_some(),
+                stack_state: stack_ports.get(&p.number.0).copied(),
                 learn_bans: c.port_learn_bans.get(&p.number.0).copied().unwrap_or(0),
             }
         })
@@ -313,6 +369,7 @@ fn configured_dp(ctl: &Controller, counters: &Counters, cfg: &Dp) -> DpSnapshot 
         hosts,
         packet_ins: valve.map(|v| v.packet_in_counters()).unwrap_or_default(),
         counters: c,
+        stack: stack.and_then(|s| dp_stack(s, dp_id)),
     }
 }
 
@@ -343,22 +400,7 @@ dps:
     fn configured_dps_ports_and_tables() {
         let config = sluice_config::load_str(YAML).unwrap().config;
         let mut ctl = Controller::with_config(config, 1);
-        let port = |n: u32| Port {
-            port_no: PortNo(n),
-            name: FixedStr::new(&format!("eth{n}")),
-            ..Port::default()
-        };
-        ctl.handle(
-            Instant(0),
-            Event::SwitchUp {
-                features: SwitchFeatures {
-                    datapath_id: 1,
-                    ..SwitchFeatures::default()
-                },
-                desc: None,
-                ports: vec![port(1), port(7)],
-            },
-        );
+        switch_up(&mut ctl, 1, &[1, 7]);
         let snap = snapshot(Instant(5), &ctl, &Counters::new());
         let names: Vec<_> = snap.dps.iter().map(|d| d.name.as_str()).collect();
         assert_eq!(names, ["sw1", "sw2"]);
@@ -403,20 +445,138 @@ dps:
         );
     }
 
-    #[test]
-    fn unconfigured_switches_are_listed_by_id() {
-        let mut ctl = Controller::new();
+    const STACK_YAML: &str = "
+vlans:
+  office: {vid: 100}
+dps:
+  sw1:
+    dp_id: 0x1
+    stack: {priority: 1}
+    interfaces:
+      1: {native_vlan: office}
+      10: {name: to-sw2, stack: {dp: sw2, port: 10}}
+  sw2:
+    dp_id: 0x2
+    interfaces:
+      1: {native_vlan: office}
+      10: {name: to-sw1, stack: {dp: sw1, port: 10}}
+";
+
+    /// A switch connects with these ports, all up.
+    fn switch_up(ctl: &mut Controller, dp_id: u64, ports: &[u32]) {
+        let port = |n: u32| Port {
+            port_no: PortNo(n),
+            name: FixedStr::new(&format!("eth{n}")),
+            ..Port::default()
+        };
         ctl.handle(
             Instant(0),
             Event::SwitchUp {
                 features: SwitchFeatures {
-                    datapath_id: 0xab,
+                    datapath_id: dp_id,
                     ..SwitchFeatures::default()
                 },
                 desc: None,
-                ports: vec![],
+                ports: ports.iter().map(|n| port(*n)).collect(),
             },
         );
+    }
+
+    /// The beacon `from` (dp, port) sends, arriving at `at` (dp, port).
+    fn beacon(ctl: &mut Controller, from: (u64, u32), at: (u64, u32)) {
+        use sluice_ofp::msg::packet::{OFP_NO_BUFFER, PacketIn, PacketInReason};
+        use sluice_ofp::{Match, Message, OxmField};
+        let frame = sluice_wire::build::FaucetBeacon {
+            dp_mac: MacAddr([0x0e, 0, 0, 0, 0, 1]),
+            dp_id: from.0,
+            port_no: from.1,
+            ttl: 15,
+            system_name: None,
+            port_descr: None,
+            org_tlvs: &[],
+            stack_state: Some(1),
+        }
+        .frame();
+        let pi = PacketIn {
+            buffer_id: OFP_NO_BUFFER,
+            total_len: u16::try_from(frame.len()).unwrap(),
+            reason: PacketInReason::Action,
+            table_id: 0,
+            cookie: 0,
+            match_: Match::from_fields([OxmField::InPort(PortNo(at.1))]),
+            data: frame.into(),
+        };
+        ctl.handle(
+            Instant(1000),
+            Event::Messages {
+                dp_id: at.0,
+                msgs: vec![(0, Message::PacketIn(pi))],
+            },
+        );
+    }
+
+    #[test]
+    fn the_stack_its_root_and_its_ports() {
+        let config = sluice_config::load_str(STACK_YAML).unwrap().config;
+        let mut ctl = Controller::with_config(config, 1);
+        switch_up(&mut ctl, 1, &[1, 10]);
+        switch_up(&mut ctl, 2, &[1, 10]);
+        beacon(&mut ctl, (1, 10), (2, 10));
+        beacon(&mut ctl, (2, 10), (1, 10));
+        // A beacon from a port that is not the configured peer: a cabling error.
+        beacon(&mut ctl, (2, 1), (1, 10));
+        beacon(&mut ctl, (2, 10), (1, 10));
+
+        let snap = snapshot(Instant(2000), &ctl, &Counters::new());
+        assert_eq!(
+            snap.stack,
+            Some(StackSnapshot {
+                root: Some(1),
+                root_changes: 0
+            })
+        );
+        let (sw1, sw2) = (&snap.dps[0], &snap.dps[1]);
+        assert_eq!(
+            sw1.stack,
+            Some(DpStackSnapshot {
+                root: true,
+                root_hop_port: None
+            })
+        );
+        assert_eq!(
+            sw2.stack,
+            Some(DpStackSnapshot {
+                root: false,
+                root_hop_port: Some(10)
+            })
+        );
+        let s1 = sw1.port(10).unwrap().stack_state.unwrap();
+        assert_eq!(s1.state, crate::stack::PortState::Up);
+        // gone -> init (link up) -> up -> bad -> up
+        assert_eq!(
+            (s1.changes, s1.cabling_errors, s1.probes_received),
+            (4, 1, 3)
+        );
+        assert_eq!(
+            sw2.port(10).unwrap().stack_state.unwrap().probes_received,
+            1
+        );
+        assert_eq!(sw1.port(1).unwrap().stack_state, None);
+    }
+
+    #[test]
+    fn no_stack_without_stack_ports() {
+        let config = sluice_config::load_str(YAML).unwrap().config;
+        let ctl = Controller::with_config(config, 1);
+        let snap = snapshot(Instant(0), &ctl, &Counters::new());
+        assert_eq!(snap.stack, None);
+        assert!(snap.dps.iter().all(|d| d.stack.is_none()));
+    }
+
+    #[test]
+    fn unconfigured_switches_are_listed_by_id() {
+        let mut ctl = Controller::new();
+        switch_up(&mut ctl, 0xab, &[]);
         let snap = snapshot(Instant(0), &ctl, &Counters::new());
         assert_eq!(snap.dps.len(), 1);
         assert_eq!(snap.dps[0].name, "0xab");
