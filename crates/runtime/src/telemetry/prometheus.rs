@@ -6,11 +6,13 @@
 //! Rendering reads only a [`Published`] snapshot, so it runs on the scraping thread and
 //! never on the controller's. Every FAUCET family is written, with its `# HELP` and
 //! `# TYPE` lines, so the set of families is FAUCET's; families of features sluice does not
-//! have (BGP, LACP, 802.1X, stacking, routing) have no samples or a constant zero, as they
-//! would in FAUCET with those features unused. `docs/metrics.md` lists every difference.
+//! have (BGP, LACP, 802.1X, routing) have no samples or a constant zero, as they would in
+//! FAUCET with those features unused, and so do the stacking families without a stack.
+//! `docs/metrics.md` lists every difference.
 
 use std::fmt::Write as _;
 
+use sluice_core::stack::StackPortStats;
 use sluice_core::telemetry::{DpSnapshot, PACKET_IN_BUCKETS, PortSnapshot};
 use sluice_ofp::msg::multipart::Desc;
 
@@ -44,13 +46,14 @@ pub fn render(p: &Published, process: Option<&ProcessStats>, out: &mut String) {
         "param=\"maximum_unreplied_echo_requests\"",
         p.echo.1,
     );
-    // No stacking: there is never a stack root.
+    // 0 until a stack root is elected, and without a stack.
+    let stack = p.snapshot.stack.unwrap_or_default();
     w.family(
         "faucet_stack_root_dpid",
         "set to current stack root DPID",
         "gauge",
     );
-    w.sample_u("faucet_stack_root_dpid", "", 0);
+    w.sample_u("faucet_stack_root_dpid", "", stack.root.unwrap_or(0));
 
     let cfg = &p.snapshot.config;
     // The load at start counts as a request, as in FAUCET.
@@ -318,14 +321,13 @@ pub fn render(p: &Published, process: Option<&ProcessStats>, out: &mut String) {
             w.value_u(u64::from(port.up));
         }
     }
-    // Stack ports are configured but sluice does not run the stack protocol: they stay
-    // administratively down (FAUCET's STACK_STATE_ADMIN_DOWN, 0).
+    // FAUCET's numbers: 0 admin down, 1 init, 2 bad, 3 up, 4 gone.
     w.family("port_stack_state", "state of stacking on a port", "gauge");
     for d in &dps {
-        for (_, labels) in d.ports().filter(|(p, _)| p.stack) {
+        for (port, labels) in d.ports().filter(|(p, _)| p.stack) {
             w.line_start("port_stack_state", &d.labels);
             let _ = write!(w.out, ",{labels}}}");
-            w.value_u(0);
+            w.value_u(port.stack_state.map_or(0, |s| s.state as u64));
         }
     }
     w.family(
@@ -360,6 +362,16 @@ pub fn render(p: &Published, process: Option<&ProcessStats>, out: &mut String) {
         "port that leads to stack root DP",
         "gauge",
     );
+    // Every stacked DP; 0 on the root and on a DP with no way to it, as in FAUCET.
+    for d in &dps {
+        if let Some(s) = d.s.stack {
+            w.sample_u(
+                "dp_root_hop_port",
+                &d.labels,
+                u64::from(s.root_hop_port.unwrap_or(0)),
+            );
+        }
+    }
     w.family(
         "of_dp_desc_stats",
         "DP description (OFPDescStatsReply)",
@@ -371,28 +383,43 @@ pub fn render(p: &Published, process: Option<&ProcessStats>, out: &mut String) {
             w.sample_u("of_dp_desc_stats", &labels, d.s.dp_id);
         }
     }
-    let zero: Vec<(&str, u64, f64)> = dps
-        .iter()
-        .map(|d| (d.labels.as_str(), 0, d.created))
-        .collect();
-    w.counter(
-        "stack_cabling_errors",
-        "number of cabling errors detected in all FAUCET stacks",
-        &zero,
-    );
-    w.counter(
-        "stack_probes_received",
-        "number of stacking messages received",
-        &zero,
-    );
+    // Per DP, summed over its stack ports (0 on DPs that have none, as in FAUCET).
+    type StackCount = fn(&StackPortStats) -> u64;
+    let per_dp: [(&str, &str, StackCount); 2] = [
+        (
+            "stack_cabling_errors",
+            "number of cabling errors detected in all FAUCET stacks",
+            |s| s.cabling_errors,
+        ),
+        (
+            "stack_probes_received",
+            "number of stacking messages received",
+            |s| s.probes_received,
+        ),
+    ];
+    for (name, help, value) in per_dp {
+        let series: Vec<(&str, u64, f64)> = dps
+            .iter()
+            .map(|d| {
+                let n = d.s.ports.iter().filter_map(|p| p.stack_state.as_ref());
+                (d.labels.as_str(), n.map(value).sum(), d.created)
+            })
+            .collect();
+        w.counter(name, help, &series);
+    }
     w.family(
         "is_dp_stack_root",
         "bool indicating if dp is stack root",
         "gauge",
     );
     for d in &dps {
-        w.sample_u("is_dp_stack_root", &d.labels, 0);
+        let root = d.s.stack.is_some_and(|s| s.root);
+        w.sample_u("is_dp_stack_root", &d.labels, u64::from(root));
     }
+    let zero: Vec<(&str, u64, f64)> = dps
+        .iter()
+        .map(|d| (d.labels.as_str(), 0, d.created))
+        .collect();
     // No 802.1X: nothing ever authenticates.
     w.counter(
         "dp_dot1x_success",
@@ -430,7 +457,10 @@ pub fn render(p: &Published, process: Option<&ProcessStats>, out: &mut String) {
         .flat_map(|d| {
             d.ports()
                 .filter(|(p, _)| p.stack)
-                .map(|(_, l)| (format!("{},{l}", d.labels), 0, d.created))
+                .map(|(p, l)| {
+                    let changes = p.stack_state.map_or(0, |s| s.changes);
+                    (format!("{},{l}", d.labels), changes, d.created)
+                })
                 .collect::<Vec<_>>()
         })
         .collect();
@@ -448,10 +478,12 @@ pub fn render(p: &Published, process: Option<&ProcessStats>, out: &mut String) {
         "number of changes in port lacp state",
         &[],
     );
+    // FAUCET counts the first election too.
+    let root_changes = stack.root_changes + u64::from(stack.root.is_some());
     w.counter(
         "stack_root_change_count",
         "number of changes in stack root",
-        &[("", 0, p.started)],
+        &[("", root_changes, p.started)],
     );
 
     if let Some(ps) = process {
@@ -752,6 +784,9 @@ impl<'a> Writer<'a> {
 
 #[cfg(test)]
 mod tests {
+    use sluice_core::stack::PortState;
+    use sluice_core::telemetry::{DpStackSnapshot, Snapshot, StackSnapshot};
+
     use super::*;
 
     fn num(v: f64) -> String {
@@ -771,5 +806,143 @@ mod tests {
         assert_eq!(num(10_000_000.0), "1e+07");
         assert_eq!(Le(0.0001).to_string(), "0.0001");
         assert_eq!(Le(1.0).to_string(), "1.0");
+    }
+
+    fn port(number: u32, name: &str, stack_state: Option<StackPortStats>) -> PortSnapshot {
+        PortSnapshot {
+            number,
+            name: name.into(),
+            description: name.into(),
+            configured: true,
+            stack: stack_state.is_some(),
+            stack_state,
+            ..PortSnapshot::default()
+        }
+    }
+
+    fn stats(state: PortState, changes: u64, errors: u64, probes: u64) -> StackPortStats {
+        StackPortStats {
+            state,
+            changes,
+            cabling_errors: errors,
+            probes_received: probes,
+        }
+    }
+
+    fn dp(dp_id: u64, ports: Vec<PortSnapshot>, stack: Option<DpStackSnapshot>) -> DpSnapshot {
+        DpSnapshot {
+            dp_id,
+            name: format!("sw{dp_id}"),
+            configured: true,
+            ports,
+            stack,
+            ..DpSnapshot::default()
+        }
+    }
+
+    /// sw1 (the root) and sw2 stacked by port 10 of each; sw3 not stacked.
+    fn stacked() -> String {
+        let published = Published {
+            snapshot: Snapshot {
+                dps: vec![
+                    dp(
+                        1,
+                        vec![
+                            port(1, "h1", None),
+                            port(10, "to-sw2", Some(stats(PortState::Up, 2, 0, 7))),
+                        ],
+                        Some(DpStackSnapshot {
+                            root: true,
+                            root_hop_port: None,
+                        }),
+                    ),
+                    dp(
+                        2,
+                        vec![port(10, "to-sw1", Some(stats(PortState::Bad, 3, 2, 9)))],
+                        Some(DpStackSnapshot {
+                            root: false,
+                            root_hop_port: Some(10),
+                        }),
+                    ),
+                    dp(3, vec![port(1, "h3", None)], None),
+                ],
+                stack: Some(StackSnapshot {
+                    root: Some(1),
+                    root_changes: 1,
+                }),
+                ..Snapshot::default()
+            },
+            ..Published::default()
+        };
+        let mut out = String::new();
+        render(&published, None, &mut out);
+        out
+    }
+
+    #[test]
+    fn stack_state_as_faucet_exports_it() {
+        let text = stacked();
+        let has = |line: &str| {
+            assert!(text.lines().any(|l| l == line), "missing: {line}\n{text}");
+        };
+        let sw = |n: u32| format!("dp_id=\"{n:#x}\",dp_name=\"sw{n}\"");
+        has("faucet_stack_root_dpid 1.0");
+        // The first election counts, as in FAUCET.
+        has("stack_root_change_count_total 2.0");
+        has(&format!("is_dp_stack_root{{{}}} 1.0", sw(1)));
+        has(&format!("is_dp_stack_root{{{}}} 0.0", sw(2)));
+        has(&format!("is_dp_stack_root{{{}}} 0.0", sw(3)));
+        has(&format!("dp_root_hop_port{{{}}} 0.0", sw(1)));
+        has(&format!("dp_root_hop_port{{{}}} 10.0", sw(2)));
+        let to_sw2 = format!("{},port=\"to-sw2\",port_description=\"to-sw2\"", sw(1));
+        let to_sw1 = format!("{},port=\"to-sw1\",port_description=\"to-sw1\"", sw(2));
+        has(&format!("port_stack_state{{{to_sw2}}} 3.0"));
+        has(&format!("port_stack_state{{{to_sw1}}} 2.0"));
+        has(&format!(
+            "port_stack_state_change_count_total{{{to_sw2}}} 2.0"
+        ));
+        has(&format!(
+            "port_stack_state_change_count_total{{{to_sw1}}} 3.0"
+        ));
+        has(&format!("stack_cabling_errors_total{{{}}} 0.0", sw(1)));
+        has(&format!("stack_cabling_errors_total{{{}}} 2.0", sw(2)));
+        has(&format!("stack_cabling_errors_total{{{}}} 0.0", sw(3)));
+        has(&format!("stack_probes_received_total{{{}}} 7.0", sw(1)));
+        has(&format!("stack_probes_received_total{{{}}} 9.0", sw(2)));
+        // Only stacked DPs have a root hop port, only stack ports a stack state.
+        let count = |prefix: &str| text.lines().filter(|l| l.starts_with(prefix)).count();
+        assert_eq!(count("dp_root_hop_port{"), 2);
+        assert_eq!(count("port_stack_state{"), 2);
+        assert_eq!(count("port_stack_state_change_count_total{"), 2);
+    }
+
+    #[test]
+    fn without_a_stack_the_stack_families_are_zero_or_empty() {
+        let published = Published {
+            snapshot: Snapshot {
+                dps: vec![dp(3, vec![port(1, "h3", None)], None)],
+                ..Snapshot::default()
+            },
+            ..Published::default()
+        };
+        let mut text = String::new();
+        render(&published, None, &mut text);
+        let samples = |prefix: &str| -> Vec<&str> {
+            text.lines().filter(|l| l.starts_with(prefix)).collect()
+        };
+        assert_eq!(
+            samples("faucet_stack_root_dpid "),
+            ["faucet_stack_root_dpid 0.0"]
+        );
+        assert_eq!(
+            samples("stack_root_change_count_total "),
+            ["stack_root_change_count_total 0.0"]
+        );
+        assert!(samples("dp_root_hop_port{").is_empty());
+        assert!(samples("port_stack_state").is_empty());
+        assert_eq!(
+            samples("is_dp_stack_root{"),
+            ["is_dp_stack_root{dp_id=\"0x3\",dp_name=\"sw3\"} 0.0"]
+        );
     }
 }
