@@ -10,18 +10,17 @@
 //! controller listens on a port of its own, so they run side by side.
 #![allow(clippy::unwrap_used)]
 
+mod common;
+
 use std::io::{BufRead, BufReader};
 use std::net::Ipv4Addr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::process::{Command, Stdio};
+use std::time::Duration;
 
-use sluice_lab::{Bridge, Endpoint, Host, Lab, run};
-use sluice_runtime::{Notification, Options, Server};
-use tokio::net::TcpListener;
-use tokio::runtime::Runtime;
-use tokio::sync::{broadcast, oneshot};
+use common::lab::{Capture, Running, eventually, preflight, start};
+use sluice_lab::{Bridge, Endpoint, Host, run};
+use sluice_runtime::Notification;
 
 /// Table numbers of a DP without ACLs or routing (FAUCET's smallest layout).
 const ETH_SRC: u8 = 1;
@@ -44,76 +43,7 @@ dps:
       6: {name: trunk, tagged_vlans: [office, guest]}
 ";
 
-/// A lab with its controller running in-process.
-struct Running {
-    // Field order is drop order: the lab goes first, while the controller still runs.
-    lab: Lab,
-    notes: broadcast::Receiver<Notification>,
-    _stop: oneshot::Sender<()>,
-    rt: Runtime,
-}
-
-/// Fails the test, clearly, where the lab cannot run.
-fn preflight() {
-    if let Err(e) = sluice_lab::preflight() {
-        panic!("this test needs root and Open vSwitch (run scripts/test as root): {e}");
-    }
-}
-
-/// Starts a controller for `yaml`, builds its lab, and waits until every DP is programmed.
-fn start(yaml: &str) -> Running {
-    preflight();
-    let config = sluice_config::load_str(yaml).unwrap().config;
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt.block_on(TcpListener::bind("127.0.0.1:0")).unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = Server::with_config(Options::default(), config.clone(), 7);
-    let notes = server.subscribe();
-    let (stop, stopped) = oneshot::channel::<()>();
-    rt.spawn(server.run(listener, async {
-        let _ = stopped.await;
-    }));
-    let lab = Lab::build(&config, &format!("tcp:{addr}")).unwrap();
-    let mut r = Running {
-        lab,
-        notes,
-        _stop: stop,
-        rt,
-    };
-    let mut waiting: Vec<u64> = config.dps.keys().map(|d| d.0).collect();
-    while !waiting.is_empty() {
-        let up = r.wait_for(
-            "every DP to be up",
-            |n| matches!(n, Notification::DpRunning { dp_id, .. } if waiting.contains(dp_id)),
-        );
-        if let Notification::DpRunning { dp_id, .. } = up {
-            waiting.retain(|d| *d != dp_id);
-        }
-    }
-    r
-}
-
 impl Running {
-    /// The next notification that satisfies `pred` (within 15 s).
-    fn wait_for(&mut self, what: &str, pred: impl Fn(&Notification) -> bool) -> Notification {
-        let notes = &mut self.notes;
-        self.rt.block_on(async {
-            let deadline = tokio::time::Instant::now() + Duration::from_secs(15);
-            loop {
-                match tokio::time::timeout_at(deadline, notes.recv()).await {
-                    Ok(Ok(n)) if pred(&n) => return n,
-                    Ok(Ok(_)) | Ok(Err(broadcast::error::RecvError::Lagged(_))) => {}
-                    Ok(Err(e)) => panic!("notifications ended while waiting for {what}: {e}"),
-                    Err(_) => panic!("timed out waiting for {what}"),
-                }
-            }
-        })
-    }
-
     fn bridge(&self) -> &Bridge {
         self.lab.bridge(1).unwrap()
     }
@@ -135,15 +65,6 @@ impl Running {
             .into_iter()
             .filter(|f| f.contains(&needle))
             .collect()
-    }
-}
-
-/// Retries `f` until it holds, for up to 10 s (OVS and the controller work asynchronously).
-fn eventually(what: &str, mut f: impl FnMut() -> bool) {
-    let until = Instant::now() + Duration::from_secs(10);
-    while !f() {
-        assert!(Instant::now() < until, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(100));
     }
 }
 
@@ -342,55 +263,6 @@ fn a_port_set_down_flushes_its_hosts() {
     assert_eq!(r.flows_of(ETH_DST, "dl_dst", e2.mac).len(), 1);
 }
 
-/// `tcpdump` inside a host, collecting the lines it prints.
-struct Capture {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Capture {
-    /// Starts capturing frames to `mac` on `iface` and returns once tcpdump is listening.
-    fn start(host: &Host, iface: &str, mac: &str) -> Capture {
-        let mut child = host
-            .command(&[
-                "tcpdump", "-n", "-e", "-l", "-i", iface, "ether", "dst", mac,
-            ])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut stderr = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("listening on") {
-            line.clear();
-            assert!(
-                stderr.read_line(&mut line).unwrap() > 0,
-                "tcpdump ended early"
-            );
-        }
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let out = BufReader::new(child.stdout.take().unwrap());
-        let sink = lines.clone();
-        std::thread::spawn(move || {
-            for l in out.lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(l);
-            }
-        });
-        Capture { child, lines }
-    }
-
-    fn count(&self) -> usize {
-        self.lines.lock().unwrap().len()
-    }
-}
-
-impl Drop for Capture {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn unknown_unicast_floods_only_within_its_vlan() {
     let r = start(OFFICE);
@@ -448,24 +320,14 @@ fn unknown_unicast_floods_only_within_its_vlan() {
 
 // --- The binary ---------------------------------------------------------------------------
 
-/// The repository's example configurations that `sluice lab --check` must pass: every one
-/// without stack ports (stacking is not implemented yet; configurations with stack ports are
-/// skipped until it is).
+/// The repository's example configurations that `sluice lab --check` must pass: every one,
+/// stacking included.
 fn examples() -> Vec<PathBuf> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|x| x == "yaml"))
-        .filter(|p| {
-            let config = sluice_runtime::config::load(p)
-                .unwrap_or_else(|e| panic!("{}: {e}", p.display()))
-                .config;
-            !config
-                .dps
-                .values()
-                .any(|dp| dp.ports.values().any(|port| port.stack.is_some()))
-        })
         .collect();
     files.sort();
     files

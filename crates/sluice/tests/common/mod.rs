@@ -1,6 +1,9 @@
 //! `sluice run` as a process for the tests: started with a configuration and a listening
-//! port, its log collected as it runs, signalled and killed by PID.
+//! port, its log collected as it runs, signalled and killed by PID. [`lab`]: a lab with the
+//! controller in-process.
 #![allow(dead_code)] // each test file uses its own part
+
+pub mod lab;
 
 use std::io::{BufRead, BufReader};
 use std::net::TcpListener;
