@@ -440,22 +440,30 @@ impl Stack {
     /// links that are up changed, and the root's change, if any. O(components × (DPs + links)) for the
     /// trees, plus the same per tunnel end for the next hops (each a shortest-path search).
     pub fn recompute(&mut self) -> (bool, Option<StackChange>) {
-        let up = EdgeFiltered::from_fn(&self.graph, |e| {
-            let (a, b) = *e.weight();
-            self.link_up(a, b)
-        });
+        // Which links are up, by edge index, and each DP's root key, worked out once.
+        let link_up: Vec<bool> = self
+            .graph
+            .edge_weights()
+            .map(|(a, b)| self.link_up(*a, *b))
+            .collect();
+        let up = EdgeFiltered::from_fn(&self.graph, |e| link_up[e.id().index()]);
         // The best root: a connected DP, a root candidate (one with a priority), healthy,
         // then the lowest priority, then the lowest dp_id.
-        let key = |id: u64| {
-            let dp = &self.dps[&id];
-            (
-                !dp.connected,
-                dp.priority.is_none(),
-                !self.healthy(id),
-                dp.priority.unwrap_or(i64::MAX),
-                id,
-            )
-        };
+        let keys: BTreeMap<u64, RootKey> = self
+            .dps
+            .iter()
+            .map(|(id, dp)| {
+                let k = (
+                    !dp.connected,
+                    dp.priority.is_none(),
+                    !self.healthy(*id),
+                    dp.priority.unwrap_or(i64::MAX),
+                    *id,
+                );
+                (*id, k)
+            })
+            .collect();
+        let key = |id: u64| keys[&id];
         let mut views: BTreeMap<u64, StackView> = BTreeMap::new();
         let mut best_root: Option<(RootKey, u64)> = None;
         for (id, dp) in &self.dps {
@@ -516,12 +524,7 @@ impl Stack {
                 }
             }
         }
-        let links_up: BTreeSet<usize> = self
-            .graph
-            .edge_references()
-            .filter(|e| self.link_up(e.weight().0, e.weight().1))
-            .map(|e| e.id().index())
-            .collect();
+        let links_up: BTreeSet<usize> = (0..link_up.len()).filter(|i| link_up[*i]).collect();
         let links_changed = links_up != self.links_up;
         self.links_up = links_up;
         self.views = views;

@@ -370,7 +370,8 @@ impl Valve {
     /// forgotten (and relearned from the next packets, which flood along the new tree).
     pub fn set_stack(&mut self, view: StackView, flush: bool) -> ValveOutput {
         let mut out = ValveOutput::default();
-        if view == self.stack && !flush {
+        let changed = view != self.stack;
+        if !changed && !flush {
             return out;
         }
         self.stack = view;
@@ -388,9 +389,11 @@ impl Valve {
                 self.flush_port(no, &mut out);
             }
         }
-        let want = self.compile();
-        out.msgs.extend(program(&self.installed, &want));
-        self.installed = want;
+        if changed {
+            let want = self.compile();
+            out.msgs.extend(program(&self.installed, &want));
+            self.installed = want;
+        }
         out
     }
 

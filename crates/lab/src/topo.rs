@@ -7,6 +7,8 @@
 //!   (`eth0` untagged for the native VLAN, `eth0.<vid>` for each tagged one), one address per
 //!   VLAN;
 //! * stack ports become veth cables between the two bridges;
+//! * the looped port of FAUCET's remote mirroring (see [`is_loopback_port`]) gets a loopback
+//!   plug: a veth whose far end sends every frame straight back;
 //! * any other port (disabled, output-only, mirror, coprocessor, no VLAN) gets a veth with
 //!   nothing behind it.
 //!
@@ -163,6 +165,8 @@ enum Wiring {
     Stack { peer: (u64, u32) },
     /// A veth with nothing behind it.
     Plain,
+    /// A loopback plug: a veth whose far end sends back everything it receives.
+    Loopback,
 }
 
 impl Lab {
@@ -233,6 +237,13 @@ impl Lab {
                     let veth = Veth::create(iface, &format!("{iface}n"))?;
                     quiet_root_end(veth.a())?;
                     quiet_root_end(veth.b())?;
+                    lab.veths.push(veth);
+                }
+                Wiring::Loopback => {
+                    let veth = Veth::create(iface, &format!("{iface}n"))?;
+                    quiet_root_end(veth.a())?;
+                    quiet_root_end(veth.b())?;
+                    veth.loop_back_b()?;
                     lab.veths.push(veth);
                 }
             }
@@ -486,6 +497,7 @@ fn plan(config: &Config, prefix: &Prefix) -> Result<Plan, LabError> {
             let w = match wiring_of(config, dp, port) {
                 Kind::Stack(peer) => Wiring::Stack { peer },
                 Kind::Plain => Wiring::Plain,
+                Kind::Loopback => Wiring::Loopback,
                 Kind::Host => {
                     let port_part = if port.name == port.number.0.to_string() {
                         format!("p{}", port.number.0)
@@ -599,6 +611,7 @@ enum Kind {
     Host,
     Stack((u64, u32)),
     Plain,
+    Loopback,
 }
 
 fn wiring_of(config: &Config, dp: &Dp, port: &Port) -> Kind {
@@ -613,6 +626,9 @@ fn wiring_of(config: &Config, dp: &Dp, port: &Port) -> Kind {
         }
         return Kind::Plain;
     }
+    if is_loopback_port(port) {
+        return Kind::Loopback;
+    }
     let carries_vlans = port.native_vlan.is_some() || !port.tagged_vlans.is_empty();
     if !port.enabled
         || !carries_vlans
@@ -623,6 +639,17 @@ fn wiring_of(config: &Config, dp: &Dp, port: &Port) -> Kind {
         return Kind::Plain;
     }
     Kind::Host
+}
+
+/// Whether a port is the looped port of FAUCET's remote mirroring (as Poseidon configures
+/// it): a coprocessor port that receives mirrored traffic and has an ACL (which tunnels what
+/// comes back in to the analyser). On a real switch a loopback plug sits in it; the lab puts
+/// one there too.
+pub fn is_loopback_port(port: &Port) -> bool {
+    port.enabled
+        && port.coprocessor.is_some()
+        && !port.mirror_sources.is_empty()
+        && !port.acls_in.is_empty()
 }
 
 /// The groups of DPs joined by stack links: DP id -> group number.
@@ -772,7 +799,7 @@ dps:
                     eps.extend(e.iter().cloned());
                 }
                 Wiring::Plain => plain += 1,
-                Wiring::Stack { .. } => panic!("no stack here"),
+                Wiring::Stack { .. } | Wiring::Loopback => panic!("no stack here"),
             }
         }
         assert_eq!(plain, 1, "the output-only port");

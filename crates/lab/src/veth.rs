@@ -33,6 +33,23 @@ impl Veth {
         Ok(v)
     }
 
+    /// Makes the second end a loopback plug: every frame it receives goes straight back out
+    /// of it (a tc ingress redirect), so what is sent into the first end comes back out of it.
+    ///
+    /// # Errors
+    /// If `tc` refuses.
+    pub fn loop_back_b(&self) -> Result<(), CmdError> {
+        run("tc", &["qdisc", "add", "dev", &self.b, "ingress"])?;
+        run(
+            "tc",
+            &[
+                "filter", "add", "dev", &self.b, "parent", "ffff:", "protocol", "all", "u32",
+                "match", "u32", "0", "0", "action", "mirred", "egress", "redirect", "dev", &self.b,
+            ],
+        )?;
+        Ok(())
+    }
+
     /// The first end's name.
     pub fn a(&self) -> &str {
         &self.a

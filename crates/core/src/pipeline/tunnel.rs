@@ -93,6 +93,7 @@ pub(super) fn compile(dp: &Dp, layout: &Layout, live: &[&Port], out: &mut Out<'_
         if !seen.insert((t.tunnel_id, t.reverse)) {
             continue;
         }
+        let next = out.stack.next_hop.get(&t.dst_dp.0).copied();
         let ins = if t.dst_dp == dp.dp_id {
             let mut ins = vec![Instruction::ApplyActions(exit_actions(dp, t, out))];
             if t.dst_port.is_none() {
@@ -107,7 +108,8 @@ pub(super) fn compile(dp: &Dp, layout: &Layout, live: &[&Port], out: &mut Out<'_
             continue;
         };
         let vid = OxmField::VlanVid(t.tunnel_id.0 | OFPVID_PRESENT, None);
-        for p in &stack_ports {
+        // Frames never go back out of the port they came in by.
+        for p in stack_ports.iter().filter(|p| Some(**p) != next) {
             let m = Match::new()
                 .with(OxmField::InPort(PortNo(*p)))
                 .with(vid.clone())

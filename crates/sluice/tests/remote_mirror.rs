@@ -1,0 +1,192 @@
+//! Remote mirroring on real Open vSwitch, as a user runs it: `sluice lab
+//! examples/remote-mirror.yaml` (two stacked switches; the host on sw2 port 3 mirrored to a
+//! loopback plug on sw2 port 5, whose ACL tunnels the copies to the analyser on sw1 port 12).
+//! Both directions of the mirrored host's traffic appear at the analyser, untagged, once
+//! each; other hosts' traffic does not; pings are unaffected.
+//!
+//! Needs root, Open vSwitch and tcpdump (`scripts/test` installs them).
+#![allow(clippy::unwrap_used)]
+
+use std::io::{BufRead, BufReader};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+/// `sluice lab` running a configuration until told to stop.
+struct LabProcess {
+    child: Child,
+    prefix: String,
+}
+
+impl LabProcess {
+    /// Starts `sluice lab CONFIG` and returns once its reachability matrix is measured.
+    fn start(config: &Path) -> LabProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(["lab", "--duration", "120"])
+            .arg(config)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut out = BufReader::new(child.stdout.take().unwrap());
+        let (mut prefix, mut line) = (None, String::new());
+        loop {
+            line.clear();
+            assert!(
+                out.read_line(&mut line).unwrap() > 0,
+                "sluice lab ended early"
+            );
+            if let Some(p) = line.split("(prefix ").nth(1) {
+                prefix = Some(p.trim().trim_end_matches(')').to_string());
+            }
+            assert!(!line.contains("not as expected"), "{line}");
+            if line.starts_with("as expected") {
+                break;
+            }
+        }
+        // Keep draining its output so it never blocks on a full pipe.
+        std::thread::spawn(move || for _ in out.lines() {});
+        LabProcess {
+            child,
+            prefix: prefix.expect("sluice lab printed its prefix"),
+        }
+    }
+
+    fn netns(&self, dp: &str, port: &str) -> String {
+        format!("{}-{dp}-{port}", self.prefix)
+    }
+
+    /// The far end of the veth on port `port` of the `index`-th DP (a port with nothing
+    /// behind it: the analyser's cable).
+    fn far_end(&self, index: usize, port: u32) -> String {
+        format!("{}{index}p{port}n", self.prefix)
+    }
+}
+
+impl Drop for LabProcess {
+    fn drop(&mut self) {
+        stop(&mut self.child, "INT");
+    }
+}
+
+/// Signals a child we started (by PID) and waits for it; quiet if it has already ended.
+fn stop(child: &mut Child, signal: &str) {
+    let _ = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .stderr(Stdio::null())
+        .status();
+    let _ = child.wait();
+}
+
+/// tcpdump on an interface of this namespace, collecting ICMP lines.
+struct Capture {
+    child: Child,
+    lines: Arc<Mutex<Vec<String>>>,
+}
+
+impl Capture {
+    fn icmp(iface: &str) -> Capture {
+        let mut child = Command::new("tcpdump")
+            .args(["-n", "-e", "-l", "-i", iface, "icmp"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut err = BufReader::new(child.stderr.take().unwrap());
+        let mut line = String::new();
+        while !line.contains("listening on") {
+            line.clear();
+            assert!(err.read_line(&mut line).unwrap() > 0, "tcpdump ended early");
+        }
+        let lines = Arc::new(Mutex::new(Vec::new()));
+        let sink = lines.clone();
+        let out = BufReader::new(child.stdout.take().unwrap());
+        std::thread::spawn(move || {
+            for l in out.lines().map_while(Result::ok) {
+                sink.lock().unwrap().push(l);
+            }
+        });
+        Capture { child, lines }
+    }
+
+    fn matching(&self, needle: &str) -> usize {
+        self.lines
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(needle))
+            .count()
+    }
+}
+
+impl Drop for Capture {
+    fn drop(&mut self) {
+        stop(&mut self.child, "TERM");
+    }
+}
+
+fn ping(netns: &str, to: &str, count: u32) -> bool {
+    Command::new("ip")
+        .args([
+            "netns", "exec", netns, "ping", "-n", "-q", "-i", "0.2", "-W", "1", "-c",
+        ])
+        .arg(count.to_string())
+        .arg(to)
+        .stdout(Stdio::null())
+        .status()
+        .unwrap()
+        .success()
+}
+
+#[test]
+fn a_mirrored_hosts_traffic_reaches_the_analyser_on_another_switch() {
+    if let Err(e) = sluice_lab::preflight() {
+        panic!("this test needs root and Open vSwitch (run scripts/test as root): {e}");
+    }
+    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/remote-mirror.yaml");
+    let lab = LabProcess::start(&config);
+    let analyser = Capture::icmp(&lab.far_end(0, 12));
+    // The mirrored host (10.0.100.3, sw2 port 3) pings h2 on its own switch, and h1 on sw1;
+    // h1 and h2 ping each other, unmirrored.
+    assert!(ping(&lab.netns("sw2", "mirrored"), "10.0.100.2", 5));
+    assert!(ping(&lab.netns("sw2", "mirrored"), "10.0.100.1", 5));
+    assert!(ping(&lab.netns("sw1", "h1"), "10.0.100.2", 5));
+    let until = Instant::now() + Duration::from_secs(5);
+    while analyser.matching("10.0.100.3") < 20 && Instant::now() < until {
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    std::thread::sleep(Duration::from_millis(500));
+    // Each request and each reply once: in (as port 3 received it) and out (as sent to it).
+    let lines = analyser.lines.lock().unwrap().clone();
+    let count = |needle: &str| lines.iter().filter(|l| l.contains(needle)).count();
+    assert_eq!(
+        count("10.0.100.3 > 10.0.100.2: ICMP echo request"),
+        5,
+        "{lines:#?}"
+    );
+    assert_eq!(
+        count("10.0.100.2 > 10.0.100.3: ICMP echo reply"),
+        5,
+        "{lines:#?}"
+    );
+    assert_eq!(
+        count("10.0.100.3 > 10.0.100.1: ICMP echo request"),
+        5,
+        "{lines:#?}"
+    );
+    assert_eq!(
+        count("10.0.100.1 > 10.0.100.3: ICMP echo reply"),
+        5,
+        "{lines:#?}"
+    );
+    assert_eq!(
+        count("10.0.100.1 > 10.0.100.2"),
+        0,
+        "unmirrored traffic: {lines:#?}"
+    );
+    assert!(
+        lines.iter().all(|l| !l.contains("802.1Q")),
+        "copies arrive untagged: {lines:#?}"
+    );
+}
