@@ -65,6 +65,9 @@ type Link = (End, End);
 /// How good a root a DP would be; the lowest wins.
 type RootKey = (bool, bool, bool, i64, u64);
 
+/// How a part of the stack ranks for naming the stack's root: the largest part first.
+type PartRank = (std::cmp::Reverse<usize>, RootKey);
+
 /// One stack port as the stack follows it.
 #[derive(Debug, Clone, PartialEq)]
 struct StackPort {
@@ -465,7 +468,7 @@ impl Stack {
             .collect();
         let key = |id: u64| keys[&id];
         let mut views: BTreeMap<u64, StackView> = BTreeMap::new();
-        let mut best_root: Option<(RootKey, u64)> = None;
+        let mut best_root: Option<(PartRank, u64)> = None;
         for (id, dp) in &self.dps {
             if views.contains_key(id) {
                 continue;
@@ -474,11 +477,27 @@ impl Stack {
                 .into_keys()
                 .map(|n| self.graph[n])
                 .collect();
-            let Some(root) = component.iter().copied().min_by_key(|d| key(*d)) else {
+            let Some(best) = component.iter().copied().min_by_key(|d| key(*d)) else {
                 continue;
             };
-            if best_root.is_none_or(|(k, _)| key(root) < k) {
-                best_root = Some((key(root), root));
+            // The part's current root stays while it is connected and in the part, unless a
+            // healthy candidate of better priority is there (so a returning root takes over
+            // once its links are up, and start-up does not flap between candidates as their
+            // links come up one by one).
+            let current = component
+                .iter()
+                .filter_map(|d| self.views.get(d).map(|v| v.root))
+                .filter(|r| component.contains(r) && self.dps[r].connected)
+                .min_by_key(|r| key(*r));
+            let (kb, root) = (key(best), best);
+            let root = match current {
+                Some(c) if !(!kb.2 && !kb.1 && kb.3 < key(c).3) => c,
+                _ => root,
+            };
+            // The stack's root (for metrics and events): that of the largest part.
+            let rank = (std::cmp::Reverse(component.len()), key(root));
+            if best_root.is_none_or(|(k, _)| rank < k) {
+                best_root = Some((rank, root));
             }
             for d in &component {
                 views.insert(

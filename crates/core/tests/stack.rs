@@ -317,6 +317,8 @@ dps:
 fn beacons_bring_every_link_up_and_elect_the_root() {
     let net = StackNet::new(RING);
     assert_eq!(net.root(), Some(1));
+    // Links came up one by one, but the root never moved.
+    assert_eq!(net.ctl.stack().unwrap().root_changes(), 0);
     let stack = net.ctl.stack().unwrap();
     assert!(stack.links().all(|(_, _, up)| up), "{:?}", net.notes);
     // The tree: sw2 and sw3 each hang off the root; their direct link carries no floods.
@@ -438,10 +440,15 @@ fn a_new_root_takes_over_when_the_root_leaves() {
     assert_eq!(places(&got), vec![(2, 1)]);
     let got = net.send(2, &frame(1, mac(2), mac(3)));
     assert_eq!(places(&got), vec![(3, 1)]);
-    // The old root comes back and takes over again once its links are up.
+    // The old root comes back and takes over again once its links are up (not before:
+    // while cut off it is not the stack's root).
+    net.cut.extend([(1, 10), (1, 11), (2, 10), (3, 11)]);
     net.connect(1);
+    assert_eq!(net.root(), Some(2));
+    net.cut.clear();
     net.advance(6);
     assert_eq!(net.root(), Some(1));
+    assert_eq!(net.ctl.stack().unwrap().root_changes(), 2);
     let got = net.send(1, &frame(1, mac(1), MacAddr::BROADCAST));
     assert_eq!(places(&got), vec![(2, 1), (3, 1)]);
 }
