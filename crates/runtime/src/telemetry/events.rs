@@ -124,8 +124,87 @@ pub enum EventBody {
         /// The host.
         eth_src: MacAddr,
     },
+    /// `STACK_STATE {port, state}`: a stack port changed state.
+    StackState {
+        /// The port.
+        port: u32,
+        /// Its new state, in FAUCET's numbers (0 admin down, 1 init, 2 bad, 3 up, 4 gone).
+        state: u8,
+    },
+    /// `STACK_TOPO_CHANGE {stack_root, graph, dps}`: the stack's shape changed.
+    StackTopoChange(Box<StackTopo>),
     /// `EVENT_SOCK_HEARTBEAT null` (`FAUCET_EVENT_SOCK_HEARTBEAT`).
     Heartbeat,
+}
+
+/// The stack's shape, as FAUCET's STACK_TOPO_CHANGE gives it.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StackTopo {
+    /// The root's name (`stack_root`).
+    pub root: String,
+    /// Every DP of the stack, by name: the graph's nodes.
+    pub nodes: Vec<String>,
+    /// The links that are up: the graph's edges.
+    pub links: Vec<StackLink>,
+    /// Each running stacked DP with its port towards the root (`dps: {name: {root_hop_port}}`;
+    /// `None`, written as FAUCET writes it, `0.0`, on the root and on a DP cut off from it).
+    pub dps: Vec<(String, Option<u32>)>,
+}
+
+/// A stack link in FAUCET's graph: its ends in FAUCET's order (by DP name, then port name).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StackLink {
+    /// The first end: DP name, port number, port name.
+    pub a: (String, u32, String),
+    /// The other end.
+    pub z: (String, u32, String),
+}
+
+impl StackTopo {
+    /// The payload: `{"stack_root": .., "graph": <networkx node-link data>, "dps": ..}`.
+    /// The graph is a networkx `MultiGraph` as FAUCET's `node_link_data` writes it (with
+    /// networkx 3.6, whose key for the links is `edges`), each edge keyed
+    /// `dp_a:port_a-dp_z:port_z` by port names with its `port_map`.
+    fn to_json(&self, out: &mut String) {
+        out.push_str("{\"stack_root\": ");
+        json_str(out, &self.root);
+        out.push_str(
+            ", \"graph\": {\"directed\": false, \"multigraph\": true, \"graph\": {}, \"nodes\": [",
+        );
+        for (i, n) in self.nodes.iter().enumerate() {
+            out.push_str(if i == 0 { "{\"id\": " } else { ", {\"id\": " });
+            json_str(out, n);
+            out.push('}');
+        }
+        out.push_str("], \"edges\": [");
+        for (i, l) in self.links.iter().enumerate() {
+            let ((dp_a, port_a, name_a), (dp_z, port_z, name_z)) = (&l.a, &l.z);
+            out.push_str(if i == 0 { "" } else { ", " });
+            out.push_str("{\"port_map\": {\"dp_a\": ");
+            json_str(out, dp_a);
+            let _ = write!(out, ", \"port_a\": \"Port {port_a}\", \"dp_z\": ");
+            json_str(out, dp_z);
+            let _ = write!(out, ", \"port_z\": \"Port {port_z}\"}}, \"source\": ");
+            json_str(out, dp_a);
+            out.push_str(", \"target\": ");
+            json_str(out, dp_z);
+            out.push_str(", \"key\": ");
+            json_str(out, &format!("{dp_a}:{name_a}-{dp_z}:{name_z}"));
+            out.push('}');
+        }
+        out.push_str("]}, \"dps\": {");
+        for (i, (name, port)) in self.dps.iter().enumerate() {
+            out.push_str(if i == 0 { "" } else { ", " });
+            json_str(out, name);
+            match port {
+                Some(p) => {
+                    let _ = write!(out, ": {{\"root_hop_port\": {p}}}");
+                }
+                None => out.push_str(": {\"root_hop_port\": 0.0}"),
+            }
+        }
+        out.push_str("}}");
+    }
 }
 
 impl EventRecord {
@@ -224,6 +303,16 @@ impl EventRecord {
                     out,
                     "\"L2_EXPIRE\": {{\"port_no\": {port_no}, \"vid\": {vid}, \"eth_src\": \"{eth_src}\"}}"
                 );
+            }
+            EventBody::StackState { port, state } => {
+                let _ = write!(
+                    out,
+                    "\"STACK_STATE\": {{\"port\": {port}, \"state\": {state}}}"
+                );
+            }
+            EventBody::StackTopoChange(topo) => {
+                out.push_str("\"STACK_TOPO_CHANGE\": ");
+                topo.to_json(out);
             }
             EventBody::Heartbeat => out.push_str("\"EVENT_SOCK_HEARTBEAT\": null"),
         }
@@ -479,6 +568,66 @@ mod tests {
         rec(3, EventBody::Heartbeat).to_json(&mut s);
         let v: serde_json::Value = serde_json::from_str(&s).unwrap();
         assert!(v["EVENT_SOCK_HEARTBEAT"].is_null());
+    }
+
+    fn json(body: EventBody) -> serde_json::Value {
+        let mut s = String::new();
+        rec(4, body).to_json(&mut s);
+        serde_json::from_str(&s).unwrap_or_else(|e| panic!("{e}: {s}"))
+    }
+
+    #[test]
+    fn stack_events_are_faucets() {
+        let v = json(EventBody::StackState { port: 10, state: 3 });
+        assert_eq!(
+            v["STACK_STATE"],
+            serde_json::json!({"port": 10, "state": 3})
+        );
+
+        let end = |dp: &str, port, name: &str| (dp.to_string(), port, name.to_string());
+        let topo = StackTopo {
+            root: "sw1".into(),
+            nodes: vec!["sw1".into(), "sw2".into(), "sw3".into()],
+            links: vec![StackLink {
+                a: end("sw1", 10, "to-sw2"),
+                z: end("sw2", 10, "to-sw1"),
+            }],
+            dps: vec![("sw1".into(), None), ("sw2".into(), Some(10))],
+        };
+        let mut s = String::new();
+        rec(5, EventBody::StackTopoChange(Box::new(topo))).to_json(&mut s);
+        // The root's hop port is FAUCET's float zero.
+        assert!(
+            s.ends_with(
+                "\"dps\": {\"sw1\": {\"root_hop_port\": 0.0}, \"sw2\": {\"root_hop_port\": 10}}}}"
+            ),
+            "{s}"
+        );
+        let v: serde_json::Value = serde_json::from_str(&s).unwrap();
+        let t = &v["STACK_TOPO_CHANGE"];
+        assert_eq!(t["stack_root"], "sw1");
+        assert_eq!(
+            t["graph"],
+            serde_json::json!({
+                "directed": false,
+                "multigraph": true,
+                "graph": {},
+                "nodes": [{"id": "sw1"}, {"id": "sw2"}, {"id": "sw3"}],
+                "edges": [{
+                    "port_map": {"dp_a": "sw1", "port_a": "Port 10", "dp_z": "sw2", "port_z": "Port 10"},
+                    "source": "sw1",
+                    "target": "sw2",
+                    "key": "sw1:to-sw2-sw2:to-sw1"
+                }]
+            })
+        );
+        // No link up, no running DP: empty lists, still valid JSON.
+        let v = json(EventBody::StackTopoChange(Box::default()));
+        assert_eq!(
+            v["STACK_TOPO_CHANGE"]["graph"]["edges"],
+            serde_json::json!([])
+        );
+        assert_eq!(v["STACK_TOPO_CHANGE"]["dps"], serde_json::json!({}));
     }
 
     #[test]

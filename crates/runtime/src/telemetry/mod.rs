@@ -34,7 +34,7 @@ use sluice_ofp::msg::multipart::Desc;
 use tokio::sync::watch;
 
 use bytes::Bytes;
-use events::{EventBody, EventQueue, EventRecord, LearnFrame};
+use events::{EventBody, EventQueue, EventRecord, LearnFrame, StackLink, StackTopo};
 
 use crate::gauge::{Gauge, GaugeStats};
 
@@ -318,6 +318,27 @@ impl Telemetry {
             Notification::ConfigRejected { errors } => {
                 self.event(0, || loaded(core, Some(errors)));
             }
+            Notification::StackPortState { dp_id, port, state } => {
+                self.event(*dp_id, || EventBody::StackState {
+                    port: *port,
+                    state: *state as u8,
+                });
+            }
+            // FAUCET sends it from the DP whose port changed; the root stands in for it.
+            Notification::StackTopology {
+                root,
+                root_ports,
+                links_up,
+                ..
+            } => {
+                let running = |id| {
+                    core.valve(id)
+                        .is_some_and(sluice_core::valve::Valve::is_running)
+                };
+                self.event(*root, || {
+                    stack_topo(core.config(), running, *root, root_ports, links_up)
+                });
+            }
             _ => {}
         }
     }
@@ -421,6 +442,74 @@ fn ports_status(core: &Controller, dp_id: u64) -> Vec<(u32, bool)> {
             (p.number.0, up || !p.opstatus_reconf)
         })
         .collect()
+}
+
+/// FAUCET's STACK_TOPO_CHANGE: the stack's DPs and the links up between them, by name, and
+/// each running stacked DP's port towards the root.
+fn stack_topo(
+    config: Option<&sluice_config::Config>,
+    running: impl Fn(u64) -> bool,
+    root: u64,
+    root_ports: &[(u64, Option<u32>)],
+    links_up: &[(u64, u32, u64, u32)],
+) -> EventBody {
+    let dp = |id: u64| config.and_then(|c| c.dps.get(&sluice_config::DpId(id)));
+    let name = |id: u64| dp(id).map_or_else(|| id.to_string(), |d| d.name.clone());
+    let end = |id: u64, port: u32| {
+        let port_name = dp(id)
+            .and_then(|d| d.ports.get(&sluice_config::PortNo(port)))
+            .map_or_else(|| port.to_string(), |p| p.name.clone());
+        (name(id), port, port_name)
+    };
+    let mut links: Vec<StackLink> = links_up
+        .iter()
+        .map(|&(a, a_port, z, z_port)| {
+            let (a, z) = (end(a, a_port), end(z, z_port));
+            // FAUCET's order for a link's ends: by DP name, then port name.
+            if (&z.0, &z.2) < (&a.0, &a.2) {
+                StackLink { a: z, z: a }
+            } else {
+                StackLink { a, z }
+            }
+        })
+        .collect();
+    links.sort_by(|x, y| (&x.a.0, &x.a.2, &x.z.0, &x.z.2).cmp(&(&y.a.0, &y.a.2, &y.z.0, &y.z.2)));
+
+    // A DP's root hop port counts only if following the hops reaches the root: one in a
+    // part of the stack cut off from the root has none in FAUCET.
+    let hops: BTreeMap<u64, Option<u32>> = root_ports.iter().copied().collect();
+    let peer: BTreeMap<(u64, u32), u64> = links_up
+        .iter()
+        .flat_map(|&(a, a_port, z, z_port)| [((a, a_port), z), ((z, z_port), a)])
+        .collect();
+    let reaches_root = |mut d: u64| {
+        for _ in 0..=hops.len() {
+            if d == root {
+                return true;
+            }
+            match hops
+                .get(&d)
+                .copied()
+                .flatten()
+                .and_then(|p| peer.get(&(d, p)))
+            {
+                Some(next) => d = *next,
+                None => return false,
+            }
+        }
+        false
+    };
+    let dps = root_ports
+        .iter()
+        .filter(|(id, _)| running(*id))
+        .map(|&(id, port)| (name(id), port.filter(|_| reaches_root(id))))
+        .collect();
+    EventBody::StackTopoChange(Box::new(StackTopo {
+        root: name(root),
+        nodes: root_ports.iter().map(|(id, _)| name(*id)).collect(),
+        links,
+        dps,
+    }))
 }
 
 /// FAUCET's config-wide CONFIG_CHANGE: the files in force and their hashes, or the error.
@@ -529,6 +618,128 @@ mod tests {
         // Queuing 200,000 events is a matter of milliseconds whatever the reader does.
         assert!(took < Duration::from_secs(2), "{took:?}");
         let _ = std::fs::remove_file(&path);
+    }
+
+    const STACK_YAML: &str = "
+vlans: {v: {vid: 100}}
+dps:
+  sw1:
+    dp_id: 1
+    stack: {priority: 1}
+    interfaces:
+      10: {name: to-sw2, stack: {dp: sw2, port: 10}}
+  sw2:
+    dp_id: 2
+    interfaces:
+      10: {name: to-sw1, stack: {dp: sw1, port: 10}}
+      11: {stack: {dp: sw3, port: 11}}
+  sw3:
+    dp_id: 3
+    interfaces:
+      11: {stack: {dp: sw2, port: 11}}
+      12: {stack: {dp: sw4, port: 12}}
+  sw4:
+    dp_id: 4
+    interfaces:
+      12: {stack: {dp: sw3, port: 12}}
+";
+
+    /// The stack of `STACK_YAML` with the link sw2-sw3 down: sw3 and sw4 are cut off from
+    /// the root, sw3 their part's root.
+    #[allow(clippy::type_complexity)]
+    fn split_stack() -> (Vec<(u64, Option<u32>)>, Vec<(u64, u32, u64, u32)>) {
+        (
+            vec![(1, None), (2, Some(10)), (3, None), (4, Some(12))],
+            vec![(1, 10, 2, 10), (3, 12, 4, 12)],
+        )
+    }
+
+    fn json(e: &EventRecord) -> serde_json::Value {
+        let mut s = String::new();
+        e.to_json(&mut s);
+        serde_json::from_str(&s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn stack_state_and_topology_events() {
+        let config = sluice_config::load_str(STACK_YAML).unwrap().config;
+        let core = Controller::with_config(config, 1);
+        let (tx, _rx) = watch::channel(Arc::default());
+        let mut t = Telemetry::new(tx, (Duration::from_secs(5), Duration::from_secs(15)));
+        let queue = EventQueue::new(100);
+        t.set_events(queue.clone(), None);
+        t.started(&core);
+        queue.take().await;
+        let (root_ports, links_up) = split_stack();
+        t.observe(
+            &core,
+            &[
+                Output::Notify(Notification::StackPortState {
+                    dp_id: 2,
+                    port: 10,
+                    state: sluice_core::stack::PortState::Up,
+                }),
+                Output::Notify(Notification::StackTopology {
+                    root: 1,
+                    root_changed: false,
+                    root_ports,
+                    links_up,
+                }),
+            ],
+        );
+        let events: Vec<serde_json::Value> = queue.take().await.iter().map(json).collect();
+        assert_eq!(events.len(), 2);
+        assert_eq!(events[0]["dp_name"], "sw2");
+        assert_eq!(
+            events[0]["STACK_STATE"],
+            serde_json::json!({"port": 10, "state": 3})
+        );
+        assert_eq!(events[1]["dp_name"], "sw1");
+        let topo = &events[1]["STACK_TOPO_CHANGE"];
+        assert_eq!(topo["stack_root"], "sw1");
+        let nodes: Vec<&str> = topo["graph"]["nodes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|n| n["id"].as_str().unwrap())
+            .collect();
+        assert_eq!(nodes, ["sw1", "sw2", "sw3", "sw4"]);
+        // Only links up, keyed by port names (a port's name defaults to its number).
+        let keys: Vec<&str> = topo["graph"]["edges"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|e| e["key"].as_str().unwrap())
+            .collect();
+        assert_eq!(keys, ["sw1:to-sw2-sw2:to-sw1", "sw3:12-sw4:12"]);
+        // No switch is connected, so no DP is running: FAUCET lists running DPs only.
+        assert_eq!(topo["dps"], serde_json::json!({}));
+    }
+
+    #[test]
+    fn root_hop_ports_lead_to_the_root() {
+        let config = sluice_config::load_str(STACK_YAML).unwrap().config;
+        let (root_ports, links_up) = split_stack();
+        let EventBody::StackTopoChange(topo) =
+            stack_topo(Some(&config), |id| id != 2, 1, &root_ports, &links_up)
+        else {
+            panic!("not a STACK_TOPO_CHANGE");
+        };
+        // sw2 is not running; sw4's hop leads to sw3, cut off from the root.
+        let dps: Vec<(&str, Option<u32>)> =
+            topo.dps.iter().map(|(n, p)| (n.as_str(), *p)).collect();
+        assert_eq!(dps, [("sw1", None), ("sw3", None), ("sw4", None)]);
+        let (root_ports, links_up) = (
+            vec![(1, None), (2, Some(10)), (3, Some(11))],
+            vec![(1, 10, 2, 10), (2, 11, 3, 11)],
+        );
+        let EventBody::StackTopoChange(topo) =
+            stack_topo(Some(&config), |_| true, 1, &root_ports, &links_up)
+        else {
+            panic!("not a STACK_TOPO_CHANGE");
+        };
+        let hops: Vec<Option<u32>> = topo.dps.iter().map(|(_, p)| *p).collect();
+        assert_eq!(hops, [None, Some(10), Some(11)]);
     }
 
     #[tokio::test]
