@@ -9,6 +9,7 @@
 use std::collections::BTreeMap;
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::sync::Arc;
 
 use ipnet::IpNet;
 use serde::{Serialize, Serializer};
@@ -77,8 +78,9 @@ pub(crate) fn ser_hex<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Err
 /// A whole configuration: every DP, plus the files it was read from.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Config {
-    /// The DPs, by datapath id.
-    pub dps: BTreeMap<DpId, Dp>,
+    /// The DPs, by datapath id. Shared: each running valve holds its DP's (one copy per
+    /// configuration, however many valves and snapshots refer to it).
+    pub dps: BTreeMap<DpId, Arc<Dp>>,
     /// Every file read, with its sha256 (FAUCET's `config_hashes`), top file first.
     pub files: Vec<FileDigest>,
 }
@@ -86,12 +88,12 @@ pub struct Config {
 impl Config {
     /// The DP with this name.
     pub fn dp_by_name(&self, name: &str) -> Option<&Dp> {
-        self.dps.values().find(|dp| dp.name == name)
+        self.dps.values().map(|dp| &**dp).find(|dp| dp.name == name)
     }
 
     /// The DPs in the order they are written in the configuration.
     pub fn dps_in_config_order(&self) -> Vec<&Dp> {
-        let mut dps: Vec<&Dp> = self.dps.values().collect();
+        let mut dps: Vec<&Dp> = self.dps.values().map(|dp| &**dp).collect();
         dps.sort_by_key(|dp| dp.index);
         dps
     }

@@ -1,12 +1,14 @@
 //! L2 learning: which host is behind which port, per VLAN, with FAUCET's limits and timers.
 //!
 //! The host table decides; [`crate::valve`] turns its decisions into flows. Everything here is
-//! O(1) per packet-in (hash lookups and counters), and a host costs one table entry.
+//! O(1) per packet-in (hash lookups and counters), and a host costs one table entry. The
+//! table grows a little per insert ([`table`]), so learning never stops to rehash every host.
 
-use std::collections::hash_map::Entry;
+mod table;
 
 use sluice_wire::MacAddr;
 
+use self::table::Table;
 use crate::fxhash::FxHashMap;
 use crate::time::Instant;
 
@@ -94,7 +96,8 @@ impl Key {
 /// The host table of one DP.
 #[derive(Debug, Default, Clone)]
 pub struct Hosts {
-    hosts: FxHashMap<Key, Host>,
+    /// By [`Key`].
+    hosts: Table<Host>,
     per_port: FxHashMap<u32, usize>,
     per_vlan: FxHashMap<u16, usize>,
     /// Ports whose hosts are pinned (`permanent_learn`), per (VLAN, MAC).
@@ -111,7 +114,7 @@ impl Hosts {
 
     /// The host with this MAC on this VLAN.
     pub fn get(&self, vid: u16, mac: MacAddr) -> Option<&Host> {
-        self.hosts.get(&Key::new(vid, mac))
+        self.hosts.get(Key::new(vid, mac).0)
     }
 
     /// Number of hosts learned.
@@ -136,7 +139,9 @@ impl Hosts {
 
     /// Every host: (VLAN, MAC, host).
     pub fn iter(&self) -> impl Iterator<Item = (u16, MacAddr, &Host)> {
-        self.hosts.iter().map(|(k, h)| (k.vid(), k.mac(), h))
+        self.hosts
+            .iter()
+            .map(|(k, h)| (Key(k).vid(), Key(k).mac(), h))
     }
 
     /// Decides what to do about `mac` seen on `port` in VLAN `vid` at `now`, and on a
@@ -169,12 +174,12 @@ impl Hosts {
         let port_full = || per_port.get(&port).copied().unwrap_or(0) >= limits.port_max;
         let recent =
             |h: &Host| now.as_millis() < h.learned.as_millis().saturating_add(limits.guard_ms);
-        let decision = match self.hosts.entry(Key::new(vid, mac)) {
-            Entry::Occupied(e) if e.get().port == port => {
-                if recent(e.get()) {
+        let key = Key::new(vid, mac);
+        let decision = match self.hosts.get_mut(key.0) {
+            Some(host) if host.port == port => {
+                if recent(host) {
                     return Decision::Known;
                 }
-                let host = e.into_mut();
                 host.learned = now;
                 host.timeout = timeout();
                 Decision::Learn {
@@ -182,14 +187,13 @@ impl Hosts {
                     refresh: true,
                 }
             }
-            Entry::Occupied(e) => {
-                if limits.loop_protect && recent(e.get()) {
+            Some(host) => {
+                if limits.loop_protect && recent(host) {
                     return Decision::BanLoop;
                 }
                 if port_full() {
                     return Decision::BanPort;
                 }
-                let host = e.into_mut();
                 let old = host.port;
                 *host = Host {
                     port,
@@ -203,18 +207,21 @@ impl Hosts {
                     refresh: false,
                 }
             }
-            Entry::Vacant(e) => {
+            None => {
                 if port_full() {
                     return Decision::BanPort;
                 }
                 if self.per_vlan.get(&vid).copied().unwrap_or(0) >= limits.vlan_max {
                     return Decision::BanVlan;
                 }
-                e.insert(Host {
-                    port,
-                    learned: now,
-                    timeout: timeout(),
-                });
+                self.hosts.insert_new(
+                    key.0,
+                    Host {
+                        port,
+                        learned: now,
+                        timeout: timeout(),
+                    },
+                );
                 Self::count(&mut self.per_port, &mut self.per_vlan, vid, port);
                 Decision::Learn {
                     moved_from: None,
@@ -223,7 +230,7 @@ impl Hosts {
             }
         };
         if permanent {
-            self.pinned.insert(Key::new(vid, mac), port);
+            self.pinned.insert(key, port);
         }
         decision
     }
@@ -231,7 +238,7 @@ impl Hosts {
     /// Records a host found on the switch (its flows were adopted), as if just learned.
     pub fn adopt(&mut self, vid: u16, mac: MacAddr, host: Host, permanent: bool) {
         let key = Key::new(vid, mac);
-        if let Some(old) = self.hosts.insert(key, host) {
+        if let Some(old) = self.hosts.insert(key.0, host) {
             Self::uncount(&mut self.per_port, &mut self.per_vlan, vid, old.port);
         }
         Self::count(&mut self.per_port, &mut self.per_vlan, vid, host.port);
@@ -283,35 +290,36 @@ impl Hosts {
     /// Forgets every host on a port (it went down); returns them as (VLAN, MAC). Pinned
     /// hosts stay pinned.
     pub fn flush_port(&mut self, port: u32) -> Vec<(u16, MacAddr)> {
-        let gone: Vec<(u16, MacAddr)> = self
-            .hosts
-            .iter()
-            .filter(|(_, h)| h.port == port)
-            .map(|(k, _)| (k.vid(), k.mac()))
-            .collect();
-        for (vid, mac) in &gone {
-            self.hosts.remove(&Key::new(*vid, *mac));
-            Self::uncount(&mut self.per_port, &mut self.per_vlan, *vid, port);
-        }
+        let mut gone = Vec::new();
+        let (per_port, per_vlan) = (&mut self.per_port, &mut self.per_vlan);
+        self.hosts.retain(|k, h| {
+            if h.port != port {
+                return true;
+            }
+            let k = Key(k);
+            gone.push((k.vid(), k.mac()));
+            Self::uncount(per_port, per_vlan, k.vid(), port);
+            false
+        });
         gone
     }
 
     /// Forgets hosts whose learning timeout has passed at `now` (permanent hosts never
     /// expire), and bans that are over. Returns the expired hosts.
     pub fn expire(&mut self, now: Instant) -> Vec<(u16, MacAddr, Host)> {
-        let gone: Vec<(u16, MacAddr, Host)> = self
-            .hosts
-            .iter()
-            .filter(|(_, h)| {
-                h.timeout != 0
-                    && now.as_millis() >= h.learned.as_millis() + u64::from(h.timeout) * 1000
-            })
-            .map(|(k, h)| (k.vid(), k.mac(), *h))
-            .collect();
-        for (vid, mac, h) in &gone {
-            self.hosts.remove(&Key::new(*vid, *mac));
-            Self::uncount(&mut self.per_port, &mut self.per_vlan, *vid, h.port);
-        }
+        let mut gone = Vec::new();
+        let (per_port, per_vlan) = (&mut self.per_port, &mut self.per_vlan);
+        self.hosts.retain(|k, h| {
+            if h.timeout == 0
+                || now.as_millis() < h.learned.as_millis() + u64::from(h.timeout) * 1000
+            {
+                return true;
+            }
+            let k = Key(k);
+            gone.push((k.vid(), k.mac(), *h));
+            Self::uncount(per_port, per_vlan, k.vid(), h.port);
+            false
+        });
         self.port_bans.retain(|_, until| now < *until);
         self.vlan_bans.retain(|_, until| now < *until);
         gone

@@ -9,6 +9,7 @@
 //! ```
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
 
 use sluice_config::{Dp, DpId, PortNo as CfgPort, Vid};
 use sluice_ofp::msg::flow::{FlowMod, FlowModCommand};
@@ -94,7 +95,8 @@ struct LearnPort {
 /// One datapath's controller state.
 #[derive(Debug)]
 pub struct Valve {
-    dp: Dp,
+    /// Shared with the configuration it came from.
+    dp: Arc<Dp>,
     dp_id: DpId,
     phase: Phase,
     /// Ports the switch reported, and whether it says they are up.
@@ -120,7 +122,8 @@ pub struct Valve {
 
 impl Valve {
     /// A valve for the configured DP `dp`.
-    pub fn new(dp: Dp, seed: u64) -> Valve {
+    pub fn new(dp: impl Into<Arc<Dp>>, seed: u64) -> Valve {
+        let dp = dp.into();
         let dp_id = dp.dp_id;
         let empty = Compiled::empty(Layout::for_dp(&dp));
         let learn_ports = reload::learn_ports(&dp);

@@ -113,7 +113,7 @@ impl LearnedHost {
 /// The configured DP of a test configuration.
 fn dp_of(yaml: &str) -> Dp {
     let loaded = sluice_config::load_str(yaml).unwrap_or_else(|e| panic!("bad config:\n{e}"));
-    loaded.config.dps.into_values().next().expect("a DP")
+    std::sync::Arc::unwrap_or_clone(loaded.config.dps.into_values().next().expect("a DP"))
 }
 
 /// One host on every VLAN of every port that learns (enabled, not output-only).

@@ -117,6 +117,22 @@ fn an_unchanged_configuration_sends_nothing() {
 }
 
 #[test]
+fn a_valve_shares_its_dp_configuration_instead_of_copying_it() {
+    let mut net = learned();
+    let config = sluice_config::load_str(&b()).unwrap().config;
+    let dp = std::sync::Arc::clone(&config.dps[&sluice_config::DpId(1)]);
+    let out = net.ctl.handle(
+        sluice_core::Instant::from_millis(net.now_ms),
+        sluice_core::Event::Reload(Box::new(config)),
+    );
+    net.run(out);
+    assert!(std::sync::Arc::ptr_eq(
+        net.ctl.valve(1).unwrap().config(),
+        &dp
+    ));
+}
+
+#[test]
 fn a_new_cookie_is_cold_and_leaves_no_stale_flow() {
     let mut net = learned();
     let cfg = A.replace("    dp_id: 1\n", "    dp_id: 1\n    cookie: 1234\n");

@@ -110,9 +110,9 @@ pub(crate) fn build(loaded: &Files, ctx: &mut Ctx<'_>) -> Option<Config> {
     if !ctx.errors.is_empty() {
         return None;
     }
-    let mut out: BTreeMap<DpId, crate::model::Dp> = BTreeMap::new();
+    let mut out: BTreeMap<DpId, std::sync::Arc<crate::model::Dp>> = BTreeMap::new();
     for dp in dp_models {
-        out.insert(dp.dp_id, dp);
+        out.insert(dp.dp_id, std::sync::Arc::new(dp));
     }
     Some(Config {
         dps: out,

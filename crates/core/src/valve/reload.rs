@@ -13,6 +13,8 @@
 //! exactly what this valve would install for it is adopted, flows and remaining timeout
 //! included, instead of having its flows deleted and being relearned.
 
+use std::sync::Arc;
+
 use sluice_config::{Dp, Vid};
 use sluice_ofp::msg::multipart::FlowStats;
 use sluice_ofp::oxm::OxmField;
@@ -100,7 +102,7 @@ pub(super) fn found_hosts(stats: &[FlowStats], layout: &Layout, cookie: u64) -> 
 
 impl Valve {
     /// Sets the DP configuration and everything derived from it.
-    pub(super) fn set_dp(&mut self, dp: Dp) {
+    pub(super) fn set_dp(&mut self, dp: Arc<Dp>) {
         let layout = Layout::for_dp(&dp);
         self.flows = HostFlows::for_dp(&dp, &layout);
         self.learn_ports = learn_ports(&dp);
@@ -154,7 +156,7 @@ impl Valve {
     }
 
     /// The DP configuration in force.
-    pub fn config(&self) -> &Dp {
+    pub fn config(&self) -> &Arc<Dp> {
         &self.dp
     }
 
@@ -168,7 +170,8 @@ impl Valve {
     /// difference to the new static flows and the deletion of the flows of hosts whose port
     /// changed (warm), or a new flow dump to sync from (cold, when the table layout or the
     /// cookie changed, or while the switch is still being programmed).
-    pub fn reload(&mut self, dp: Dp) -> ValveOutput {
+    pub fn reload(&mut self, dp: impl Into<Arc<Dp>>) -> ValveOutput {
+        let dp = dp.into();
         let cold = self.reload_is_cold(&dp);
         let old = std::mem::replace(&mut self.dp, dp.clone());
         self.set_dp(dp);
@@ -251,7 +254,7 @@ mod tests {
 
     fn dp(yaml: &str) -> Dp {
         let config = sluice_config::load_str(yaml).expect("valid").config;
-        config.dps.into_values().next().expect("a DP")
+        Arc::unwrap_or_clone(config.dps.into_values().next().expect("a DP"))
     }
 
     #[test]
