@@ -50,7 +50,7 @@ pub struct Snapshot {
 /// The stack as a whole.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct StackSnapshot {
-    /// The stack's root (of its part with the best root), if one was elected.
+    /// The stack's root (its largest part's, as [`Stack::root`] names it), if one was elected.
     pub root: Option<u64>,
     /// Times the root changed after the first election.
     pub root_changes: u64,
