@@ -7,7 +7,7 @@
 //! | `/api/ports` | every port of every DP: configuration, state, host count, learning bans, and traffic counters when a Gauge polls them |
 //! | `/api/vlans` | every VLAN of every DP: hosts learned, learning bans |
 //! | `/api/hosts` | every learned host: DP, VLAN, MAC, port, age |
-//! | `/api/stack` | configured stack links (sluice does not run stacking yet) |
+//! | `/api/stack` | the stack's root and each stack port's state |
 //! | `/api/flows?dp=NAME` | a DP's static flows as last sent, and its learned hosts' flows |
 //!
 //! Everything but `/api/flows` is answered from the snapshot the controller publishes once a
@@ -221,22 +221,25 @@ fn stack(p: &Published) -> Value {
         .iter()
         .flat_map(|d| {
             d.ports.iter().filter(|port| port.stack).map(move |port| {
+                let state = port.stack_state.map(|s| s.state);
                 json!({
                     "dp_id": dp_id(d.dp_id),
                     "dp_name": d.name,
                     "port": port.number,
                     "port_name": port.name,
                     "up": port.up,
-                    "state": "not running",
+                    "state": state.map_or("none", |s| s.name()),
+                    "root_hop": d.stack.and_then(|s| s.root_hop_port) == Some(port.number),
                 })
             })
         })
         .collect();
+    let stack = p.snapshot.stack;
     json!({
         "taken": p.taken,
-        "running": false,
-        "note": "sluice does not run FAUCET's stacking yet: stack ports are configured but carry no traffic",
-        "root": Value::Null,
+        "running": stack.is_some(),
+        "root": stack.and_then(|s| s.root).map(dp_id),
+        "root_changes": stack.map_or(0, |s| s.root_changes),
         "links": links,
     })
 }

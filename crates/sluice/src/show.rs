@@ -191,9 +191,11 @@ pub(crate) fn render(what: What, v: &Value, dp: Option<&str>) -> String {
         ),
         What::Stack => {
             let mut out = String::new();
-            if let Some(note) = v["note"].as_str() {
-                out.push_str(note);
-                out.push('\n');
+            if let Some(root) = v["root"].as_str() {
+                out.push_str(&format!(
+                    "root {root} ({} root changes)\n",
+                    s(&v["root_changes"])
+                ));
             }
             let links: Vec<Vec<String>> = rows(v, "links")
                 .filter(|l| keep(l, "dp_name", "dp_id"))
@@ -204,6 +206,7 @@ pub(crate) fn render(what: What, v: &Value, dp: Option<&str>) -> String {
                         s(&l["port_name"]),
                         if l["up"] == true { "up" } else { "down" }.to_string(),
                         s(&l["state"]),
+                        if l["root_hop"] == true { "yes" } else { "" }.to_string(),
                     ]
                 })
                 .collect();
@@ -211,7 +214,7 @@ pub(crate) fn render(what: What, v: &Value, dp: Option<&str>) -> String {
                 out.push_str("no stack ports are configured\n");
             } else {
                 out.push_str(&table(
-                    &["DP", "PORT", "NAME", "LINK", "STACK STATE"],
+                    &["DP", "PORT", "NAME", "LINK", "STACK STATE", "TO ROOT"],
                     links,
                 ));
             }
