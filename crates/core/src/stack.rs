@@ -106,8 +106,8 @@ pub struct StackView {
     pub tree_ports: BTreeSet<u32>,
     /// The tree port towards the root (`None` on the root).
     pub root_port: Option<u32>,
-    /// The stack port to send towards each DP a tunnel or remote mirror goes to or comes
-    /// from, for the DPs reachable from here.
+    /// The stack port to send towards each DP a tunnel goes to, for the DPs reachable from
+    /// here.
     pub next_hop: BTreeMap<u64, u32>,
 }
 
@@ -149,7 +149,7 @@ pub struct Stack {
     graph: UnGraph<u64, Link>,
     dps: BTreeMap<u64, StackDp>,
     ports: BTreeMap<(u64, u32), StackPort>,
-    /// DPs tunnels and remote mirrors go to or come from (their next hops are computed).
+    /// DPs tunnels go to (the next hops towards them are computed).
     tunnel_ends: BTreeSet<u64>,
     root: Option<u64>,
     root_changes: u64,
@@ -226,10 +226,6 @@ impl Stack {
             for (_, t) in dp.tunnels() {
                 stack.tunnel_ends.insert(t.dst_dp.0);
             }
-            if dp.ports.values().any(|p| !p.acls_in.is_empty()) || !dp.dp_acls.is_empty() {
-                // A source of tunnels, if its ACLs have any (reverse paths lead back here).
-                stack.tunnel_ends.insert(id);
-            }
         }
         if let Some(o) = old {
             stack.root = o.root;
@@ -279,7 +275,7 @@ impl Stack {
         })
     }
 
-    /// The stack's links as `(dp, port, peer dp, peer port, up)`, each once.
+    /// The stack's links as `(end, other end, up)`, each once (ends as `(dp_id, port)`).
     pub fn links(&self) -> impl Iterator<Item = ((u64, u32), (u64, u32), bool)> + '_ {
         self.graph
             .edge_weights()

@@ -10,8 +10,11 @@
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
+
+mod common;
+
+use common::lab::Capture;
 
 /// `sluice lab` running a configuration until told to stop.
 struct LabProcess {
@@ -79,53 +82,6 @@ fn stop(child: &mut Child, signal: &str) {
     let _ = child.wait();
 }
 
-/// tcpdump on an interface of this namespace, collecting ICMP lines.
-struct Capture {
-    child: Child,
-    lines: Arc<Mutex<Vec<String>>>,
-}
-
-impl Capture {
-    fn icmp(iface: &str) -> Capture {
-        let mut child = Command::new("tcpdump")
-            .args(["-n", "-e", "-l", "-i", iface, "icmp"])
-            .stdout(Stdio::piped())
-            .stderr(Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut err = BufReader::new(child.stderr.take().unwrap());
-        let mut line = String::new();
-        while !line.contains("listening on") {
-            line.clear();
-            assert!(err.read_line(&mut line).unwrap() > 0, "tcpdump ended early");
-        }
-        let lines = Arc::new(Mutex::new(Vec::new()));
-        let sink = lines.clone();
-        let out = BufReader::new(child.stdout.take().unwrap());
-        std::thread::spawn(move || {
-            for l in out.lines().map_while(Result::ok) {
-                sink.lock().unwrap().push(l);
-            }
-        });
-        Capture { child, lines }
-    }
-
-    fn matching(&self, needle: &str) -> usize {
-        self.lines
-            .lock()
-            .unwrap()
-            .iter()
-            .filter(|l| l.contains(needle))
-            .count()
-    }
-}
-
-impl Drop for Capture {
-    fn drop(&mut self) {
-        stop(&mut self.child, "TERM");
-    }
-}
-
 fn ping(netns: &str, to: &str, count: u32) -> bool {
     Command::new("ip")
         .args([
@@ -146,14 +102,14 @@ fn a_mirrored_hosts_traffic_reaches_the_analyser_on_another_switch() {
     }
     let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/remote-mirror.yaml");
     let lab = LabProcess::start(&config);
-    let analyser = Capture::icmp(&lab.far_end(0, 12));
+    let analyser = Capture::here(&lab.far_end(0, 12), &["icmp"]);
     // The mirrored host (10.0.100.3, sw2 port 3) pings h2 on its own switch, and h1 on sw1;
     // h1 and h2 ping each other, unmirrored.
     assert!(ping(&lab.netns("sw2", "mirrored"), "10.0.100.2", 5));
     assert!(ping(&lab.netns("sw2", "mirrored"), "10.0.100.1", 5));
     assert!(ping(&lab.netns("sw1", "h1"), "10.0.100.2", 5));
     let until = Instant::now() + Duration::from_secs(5);
-    while analyser.matching("10.0.100.3") < 20 && Instant::now() < until {
+    while analyser.count() < 20 && Instant::now() < until {
         std::thread::sleep(Duration::from_millis(100));
     }
     std::thread::sleep(Duration::from_millis(500));

@@ -4,7 +4,7 @@
 //! `tcpdump` inside a host.
 
 use std::io::{BufRead, BufReader};
-use std::process::{Child, Stdio};
+use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -125,8 +125,20 @@ impl Capture {
     pub fn filtered(host: &Host, iface: &str, filter: &[&str]) -> Capture {
         let mut args = vec!["tcpdump", "-n", "-e", "-l", "-i", iface];
         args.extend_from_slice(filter);
-        let mut child = host
-            .command(&args)
+        Capture::spawn(host.command(&args))
+    }
+
+    /// As [`Capture::filtered`], on an interface of the test's own namespace (such as the
+    /// far end of a lab port with nothing behind it).
+    pub fn here(iface: &str, filter: &[&str]) -> Capture {
+        let mut cmd = Command::new("tcpdump");
+        cmd.args(["-n", "-e", "-l", "-i", iface]).args(filter);
+        Capture::spawn(cmd)
+    }
+
+    /// Runs a tcpdump command and returns once it is listening.
+    fn spawn(mut cmd: Command) -> Capture {
+        let mut child = cmd
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
