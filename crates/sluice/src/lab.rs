@@ -231,18 +231,35 @@ impl Session<'_> {
         println!("[{:7.1}s] {n}", self.started.elapsed().as_secs_f64());
     }
 
-    /// Waits until every configured DP reports that it is programmed and running.
+    /// Waits until every configured DP reports that it is programmed and running, and every
+    /// stack link is up (its beacons heard at both ends).
     fn wait_running(&self, notes: &mut broadcast::Receiver<Notification>) -> anyhow::Result<()> {
         let mut waiting: Vec<u64> = self.config.dps.keys().map(|d| d.0).collect();
+        // Each stack link is configured at both ends.
+        let links = self
+            .config
+            .dps
+            .values()
+            .flat_map(|d| d.ports.values())
+            .filter(|p| p.stack.is_some())
+            .count()
+            / 2;
+        let mut links_down = links > 0;
         let mut stop = self.stop.clone();
         self.rt.block_on(async {
             let deadline = tokio::time::Instant::now() + UP_TIMEOUT;
-            while !waiting.is_empty() {
+            while !waiting.is_empty() || links_down {
                 tokio::select! {
                     n = notes.recv() => match n {
                         Ok(n) => {
-                            if let Notification::DpRunning { dp_id, .. } = &n {
-                                waiting.retain(|d| d != dp_id);
+                            match &n {
+                                Notification::DpRunning { dp_id, .. } => {
+                                    waiting.retain(|d| d != dp_id);
+                                }
+                                Notification::StackTopology { links_up, .. } => {
+                                    links_down = links_up.len() < links;
+                                }
+                                _ => {}
                             }
                             if !matches!(n, Notification::PortChange { .. }) {
                                 self.print(&n);
@@ -258,6 +275,9 @@ impl Session<'_> {
                             .map(|d| format!("{d:#x}"))
                             .collect::<Vec<_>>()
                             .join(", ");
+                        if list.is_empty() {
+                            bail!("stack links not all up after {} s", UP_TIMEOUT.as_secs());
+                        }
                         bail!("DPs {list} not up after {} s", UP_TIMEOUT.as_secs());
                     }
                 }
