@@ -194,11 +194,12 @@ pub struct Dp {
     pub description: String,
     /// `hardware` (default "Open vSwitch").
     pub hardware: Hardware,
-    /// The ports, by number (from `interfaces` and `interface_ranges`).
-    pub ports: BTreeMap<PortNo, Port>,
+    /// The ports, by number (from `interfaces` and `interface_ranges`). Boxed: a B-tree node
+    /// has room for 11 entries whether used or not, and a `Port` is a few hundred bytes.
+    pub ports: BTreeMap<PortNo, Box<Port>>,
     /// The VLANs present on this DP, by VID. As in FAUCET, every VLAN of the configuration is
-    /// present on every DP (plus the tunnel VLANs this DP allocates).
-    pub vlans: BTreeMap<Vid, Vlan>,
+    /// present on every DP (plus the tunnel VLANs this DP allocates). Boxed, as `ports`.
+    pub vlans: BTreeMap<Vid, Box<Vlan>>,
     /// The ACLs used on this DP (by ports, VLANs, `dp_acls`, 802.1X or tunnels), with their
     /// port references resolved for this DP. [`AclId`] indexes this list.
     pub acls: Vec<Acl>,

@@ -94,6 +94,14 @@ const RECENT: usize = 32;
 /// Read at most this much before handling what was read, so one busy switch cannot starve
 /// the others on the same thread.
 const MAX_READ_BATCH: usize = 1 << 20;
+/// The read buffer grows by its own size when it runs short, from this...
+const MIN_READ_GROWTH: usize = 4 * 1024;
+/// ...up to this much at a time.
+const MAX_READ_GROWTH: usize = 64 * 1024;
+/// An idle connection keeps buffers up to this size; larger ones, grown by a burst (the
+/// handshake's flows, a busy spell of packet-ins), are given back. 10,000 idle switches would
+/// otherwise hold hundreds of megabytes of empty buffers.
+const IDLE_BUFFER: usize = 4 * 1024;
 
 /// Keeps a copy of a sent message (its xid is stamped in later, so `frame`'s own may be 0),
 /// reusing the oldest copy's buffer once `RECENT` are kept: no allocation per message.
@@ -166,8 +174,9 @@ impl Conn {
         Conn {
             stream,
             peer,
-            rbuf: BytesMut::with_capacity(16 * 1024),
-            wbuf: Vec::with_capacity(16 * 1024),
+            // Both grow on demand, and shrink back when the connection goes quiet (`trim`).
+            rbuf: BytesMut::new(),
+            wbuf: Vec::new(),
             wpos: 0,
             next_xid: 1,
             pending: BTreeMap::new(),
@@ -260,8 +269,9 @@ impl Conn {
     fn try_fill(&mut self) -> Result<bool, Close> {
         let start = self.rbuf.len();
         loop {
-            if self.rbuf.capacity() - self.rbuf.len() < 4096 {
-                self.rbuf.reserve(64 * 1024);
+            if self.rbuf.capacity() - self.rbuf.len() < MIN_READ_GROWTH {
+                let growth = self.rbuf.capacity().clamp(MIN_READ_GROWTH, MAX_READ_GROWTH);
+                self.rbuf.reserve(growth);
             }
             match self.stream.try_read_buf(&mut self.rbuf) {
                 Ok(0) => return Ok(false),
@@ -274,6 +284,20 @@ impl Conn {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(Close::Io(e.to_string())),
             }
+        }
+    }
+
+    /// Gives back buffer space beyond [`IDLE_BUFFER`] that holds nothing: called when the
+    /// switch has been silent for the echo interval.
+    fn trim(&mut self) {
+        if self.rbuf.is_empty() && self.rbuf.capacity() > IDLE_BUFFER {
+            self.rbuf = BytesMut::new();
+        }
+        if self.unsent() == 0 && self.wbuf.capacity() > IDLE_BUFFER {
+            self.wbuf = Vec::new();
+        }
+        for (_, frame) in &mut self.recent {
+            frame.shrink_to_fit();
         }
     }
 
@@ -339,6 +363,7 @@ impl Conn {
             return Err(Close::Dead);
         }
         if self.echo_sent.is_none() && now >= self.last_rx + self.opts.echo_interval {
+            self.trim();
             self.queue(Message::EchoRequest(Bytes::new()), Some(Pending::Echo));
             self.echo_sent = Some(now);
         }

@@ -241,6 +241,40 @@ async fn echo_requests_from_the_switch_are_answered() {
     }
 }
 
+// Test description: Input: a 20 KB echo request (larger than a new connection's buffers),
+// sent in two halves with a quiet spell between them (the controller probes the switch and
+// gives back idle buffer space meanwhile), then another after a second quiet spell.
+// Output: each answered whole.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_message_arrives_whole_across_quiet_spells() {
+    let srv = start(fast_opts()).await;
+    let mut sw = FakeSwitch::connect(srv.addr, 1, vec![]).await;
+    let data = Bytes::from((0..20_000u32).map(|i| i as u8).collect::<Vec<u8>>());
+    for xid in [9, 10] {
+        let bytes = Message::EchoRequest(data.clone()).to_bytes(xid).unwrap();
+        let (first, rest) = bytes.split_at(bytes.len() / 2);
+        sw.stream.write_all(first).await.unwrap();
+        // Past the echo interval (200 ms), within the dead time (700 ms).
+        tokio::time::sleep(Duration::from_millis(250)).await;
+        sw.stream.write_all(rest).await.unwrap();
+        let until = Instant::now() + Duration::from_millis(300);
+        let mut answered = false;
+        // Answer echo requests until the reply and a quiet spell after it have passed.
+        while !answered || Instant::now() < until {
+            assert!(Instant::now() < until + WAIT, "no echo reply");
+            match timeout(Duration::from_millis(50), sw.recv()).await {
+                Ok(Some((x, Message::EchoReply(d)))) if x == xid => {
+                    assert_eq!(d, data);
+                    answered = true;
+                }
+                Ok(Some((x, Message::EchoRequest(d)))) => sw.send(x, Message::EchoReply(d)).await,
+                Ok(Some(_)) | Err(_) => {}
+                Ok(None) => panic!("disconnected"),
+            }
+        }
+    }
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keepalive_keeps_a_live_switch_and_drops_a_silent_one() {
     let mut srv = start(fast_opts()).await;

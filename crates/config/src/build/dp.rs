@@ -995,8 +995,8 @@ fn finalize(
         }
     }
     let m = &mut dp.model;
-    m.ports = ports;
-    m.vlans = vlans;
+    m.ports = ports.into_iter().map(|(n, p)| (n, Box::new(p))).collect();
+    m.vlans = vlans.into_iter().map(|(v, vl)| (v, Box::new(vl))).collect();
     m.acls = acls;
     m.meters = used_meters
         .iter()

@@ -157,6 +157,7 @@ pub fn compile_stacked(dp: &Dp, up: &BTreeSet<CfgPort>, stack: &StackView) -> Co
     let live: Vec<&Port> = dp
         .ports
         .values()
+        .map(|p| &**p)
         .filter(|p| p.enabled && up.contains(&p.number))
         .collect();
     let mut out = acl::Out {
@@ -464,7 +465,7 @@ impl Compiler<'_> {
             }
             return actions;
         }
-        let port = |p: &CfgPort| self.dp.ports.get(p);
+        let port = |p: &CfgPort| self.dp.ports.get(p).map(|p| &**p);
         let in_mirrors: Option<BTreeSet<CfgPort>> =
             in_port.map(|p| port(&p).map(mirror_set).unwrap_or_default());
         let part = |members: &[CfgPort]| -> Vec<PortNo> {
