@@ -320,6 +320,22 @@ impl Dp {
                 })
         })
     }
+
+    /// Where this DP sends packets into tunnels: each tunnel with the port whose `acls_in`
+    /// holds its ACL, or `None` for `dp_acls` (every port). The reverse path of a
+    /// `bi_directional` tunnel ends at these ports.
+    pub fn tunnel_entries(&self) -> impl Iterator<Item = (&Tunnel, Option<PortNo>)> + '_ {
+        let port_acls = self
+            .ports
+            .values()
+            .flat_map(|p| p.acls_in.iter().map(move |a| (*a, Some(p.number))));
+        let dp_acls = self.dp_acls.iter().map(|a| (*a, None));
+        port_acls.chain(dp_acls).flat_map(move |(acl, port)| {
+            self.tunnels()
+                .filter(move |(a, _)| *a == acl)
+                .map(move |(_, t)| (t, port))
+        })
+    }
 }
 
 /// DP-level `lldp_beacon`.

@@ -106,9 +106,13 @@ pub struct StackView {
     pub tree_ports: BTreeSet<u32>,
     /// The tree port towards the root (`None` on the root).
     pub root_port: Option<u32>,
-    /// The stack port to send towards each DP a tunnel goes to, for the DPs reachable from
-    /// here.
+    /// The stack port to send towards each DP a tunnel goes to (or, for a `bi_directional`
+    /// one, comes from), for the DPs reachable from here.
     pub next_hop: BTreeMap<u64, u32>,
+    /// The DP where each `bi_directional` tunnel (by tunnel VID) starts: its reverse path
+    /// leads there. With entries on several DPs, the lowest `dp_id` (one VID cannot lead two
+    /// ways).
+    pub reverse_to: BTreeMap<u16, u64>,
 }
 
 /// A change in the stack worth telling operators about.
@@ -149,8 +153,11 @@ pub struct Stack {
     graph: UnGraph<u64, Link>,
     dps: BTreeMap<u64, StackDp>,
     ports: BTreeMap<(u64, u32), StackPort>,
-    /// DPs tunnels go to (the next hops towards them are computed).
+    /// DPs tunnels go to, or bi-directional ones come from (the next hops towards them are
+    /// computed).
     tunnel_ends: BTreeSet<u64>,
+    /// Where each bi-directional tunnel starts (see [`StackView::reverse_to`]).
+    reverse_to: BTreeMap<u16, u64>,
     root: Option<u64>,
     root_changes: u64,
     views: BTreeMap<u64, StackView>,
@@ -225,6 +232,11 @@ impl Stack {
             }
             for (_, t) in dp.tunnels() {
                 stack.tunnel_ends.insert(t.dst_dp.0);
+            }
+            for (t, _) in dp.tunnel_entries().filter(|(t, _)| t.bi_directional) {
+                stack.tunnel_ends.insert(id);
+                let source = stack.reverse_to.entry(t.tunnel_id.0).or_insert(id);
+                *source = (*source).min(id);
             }
         }
         if let Some(o) = old {
@@ -500,6 +512,7 @@ impl Stack {
                     *d,
                     StackView {
                         root,
+                        reverse_to: self.reverse_to.clone(),
                         ..StackView::default()
                     },
                 );

@@ -533,3 +533,38 @@ fn a_tunnel_carries_matching_traffic_to_a_port_of_another_switch() {
     let got = net.send(1, &sneaky);
     assert!(!places(&got).contains(&(3, 5)), "{got:?}");
 }
+
+/// [`TUNNEL`] made bi-directional: frames the device on sw3 port 5 sends back tagged with the
+/// tunnel's VLAN and vlan_pcp 4 come out of sw2 port 1, untagged.
+fn bidi() -> String {
+    TUNNEL
+        .replace(
+            "tunnel: {dp: sw3, port: 5}",
+            "tunnel: {dp: sw3, port: 5, tunnel_id: 300, bi_directional: true}",
+        )
+        .replace("5: {output_only: true}", "5: {native_vlan: 200}")
+}
+
+#[test]
+fn a_bi_directional_tunnel_carries_replies_back_to_its_entry_port() {
+    let mut net = StackNet::new(&bidi());
+    let icmp = Packet::new(1)
+        .eth(mac(2), MacAddr::BROADCAST)
+        .ipv4("10.0.0.2".parse().unwrap(), "10.0.0.9".parse().unwrap())
+        .icmp(8, 0);
+    let got = net.send(2, &icmp);
+    assert_eq!(places(&got), vec![(1, 1), (3, 1), (3, 5)], "{got:?}");
+    // The reply, encapsulated by the device: back at sw2 port 1, untagged, and nowhere else.
+    let reply = Packet::new(5)
+        .eth(mac(9), mac(2))
+        .vlan_pcp(300, 4)
+        .ipv4("10.0.0.9".parse().unwrap(), "10.0.0.2".parse().unwrap())
+        .icmp(0, 0);
+    let got = net.send(3, &reply);
+    assert_eq!(places(&got), vec![(2, 1)], "{got:?}");
+    assert_eq!(got[0].2.outer_vid(), None);
+    // Only the tunnel's port may send into the return path.
+    let sneaky = reply.in_port(1);
+    let got = net.send(3, &sneaky);
+    assert!(!places(&got).contains(&(2, 1)), "{got:?}");
+}

@@ -14,6 +14,17 @@
 //! vlan_pcp 4 instead of 3), but transit and exit rules match only frames that arrive on a
 //! stack port: FAUCET's match any port, so a host could inject frames into a tunnel.
 //!
+//! A `bi_directional` tunnel also has a return path, with vlan_pcp 4: frames that arrive at
+//! the destination port already tagged with the tunnel's VLAN (from a coprocessor, say) are
+//! carried back to the entry DP, which takes the tag off and outputs them to the entry ports:
+//!
+//! ```text
+//!  exit DP    port_acl: {in_port=<port>, vlan_vid=T, vlan_pcp=4} -> output:<next hop back>
+//!  transit    port_acl: {in_port=<stack port>, vlan_vid=T, vlan_pcp=4} -> output:<next hop back>
+//!  entry DP   port_acl: {in_port=<stack port>, vlan_vid=T, vlan_pcp=4} -> pop_vlan,
+//!                          output:<entry ports> (goto eth_dst for dp_acls)
+//! ```
+//!
 //! Next hops follow the shortest path towards the exit DP over the stack links that are up
 //! ([`crate::stack`]); every DP steps to a DP one hop nearer, so a tunnel never loops, and a
 //! link going down moves it to the next shortest path. With no path the entry rule drops.
@@ -107,17 +118,101 @@ pub(super) fn compile(dp: &Dp, layout: &Layout, live: &[&Port], out: &mut Out<'_
         } else {
             continue;
         };
-        let vid = OxmField::VlanVid(t.tunnel_id.0 | OFPVID_PRESENT, None);
         // Frames never go back out of the port they came in by.
-        for p in stack_ports.iter().filter(|p| Some(**p) != next) {
-            let m = Match::new()
-                .with(OxmField::InPort(PortNo(*p)))
-                .with(vid.clone())
-                .with(OxmField::VlanPcp(pcp(t)));
-            let ins = ins.clone();
-            out.flows
-                .insert(Flow::new(table, priority::FILTER + 1, m, dp.cookie, ins));
+        let from: Vec<Option<u32>> = stack_ports
+            .iter()
+            .filter(|p| Some(**p) != next)
+            .map(|p| Some(*p))
+            .collect();
+        rules(dp, table, t, pcp(t), &from, &ins, out);
+    }
+    let mut reversed = std::collections::BTreeSet::new();
+    for (_, t) in dp.tunnels().filter(|(_, t)| t.bi_directional) {
+        if reversed.insert(t.tunnel_id) {
+            reverse(dp, layout, table, t, &stack_ports, out);
         }
+    }
+}
+
+/// The return path of a `bi_directional` tunnel: frames tagged with the tunnel's VLAN and
+/// vlan_pcp 4 that enter at its destination port (already encapsulated, say by a
+/// coprocessor there; from any port when the tunnel has none) go back across the stack to
+/// the DP it starts from, which takes the tag off and sends them out of the tunnel's entry
+/// ports (through eth_dst for a `dp_acls` tunnel).
+fn reverse(
+    dp: &Dp,
+    layout: &Layout,
+    table: u8,
+    t: &Tunnel,
+    stack_ports: &[u32],
+    out: &mut Out<'_>,
+) {
+    let here = dp.dp_id.0;
+    let Some(&source) = out.stack.reverse_to.get(&t.tunnel_id.0) else {
+        return;
+    };
+    let next = out.stack.next_hop.get(&source).copied();
+    let ins = if here == source {
+        let mut actions = vec![Action::PopVlan];
+        let mut via_eth_dst = false;
+        for (_, port) in dp
+            .tunnel_entries()
+            .filter(|(e, _)| e.bi_directional && e.tunnel_id == t.tunnel_id)
+        {
+            match port {
+                Some(p) => actions.push(Action::output(PortNo(p.0))),
+                None => via_eth_dst = true,
+            }
+        }
+        let mut ins = vec![Instruction::ApplyActions(actions)];
+        if via_eth_dst {
+            ins.push(Instruction::GotoTable(layout.id(Table::EthDst)));
+        }
+        ins
+    } else if let Some(next) = next {
+        vec![Instruction::ApplyActions(vec![Action::output(PortNo(
+            next,
+        ))])]
+    } else {
+        return;
+    };
+    let from: Vec<Option<u32>> = if t.dst_dp == dp.dp_id {
+        vec![t.dst_port.map(|p| p.0)]
+    } else {
+        stack_ports
+            .iter()
+            .filter(|p| Some(**p) != next)
+            .map(|p| Some(*p))
+            .collect()
+    };
+    rules(dp, table, t, PCP_TUNNEL_REVERSE, &from, &ins, out);
+}
+
+/// One rule per input port in `from` (`None`: any port) for the frames of tunnel `t` that
+/// carry vlan_pcp `pcp`, each doing `ins`.
+fn rules(
+    dp: &Dp,
+    table: u8,
+    t: &Tunnel,
+    pcp: u8,
+    from: &[Option<u32>],
+    ins: &[Instruction],
+    out: &mut Out<'_>,
+) {
+    let vid = OxmField::VlanVid(t.tunnel_id.0 | OFPVID_PRESENT, None);
+    for p in from {
+        let mut m = Match::new();
+        if let Some(p) = p {
+            m = m.with(OxmField::InPort(PortNo(*p)));
+        }
+        let m = m.with(vid.clone()).with(OxmField::VlanPcp(pcp));
+        out.flows.insert(Flow::new(
+            table,
+            priority::FILTER + 1,
+            m,
+            dp.cookie,
+            ins.to_vec(),
+        ));
     }
 }
 
