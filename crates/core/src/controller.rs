@@ -390,7 +390,10 @@ impl Controller {
         let Some(stack) = &self.stack else {
             return;
         };
-        let tree = |v: &crate::stack::StackView| (v.root, v.root_port, v.tree_ports.clone());
+        // Where hosts outside a DP are reached from: the tree, and the external ports used.
+        let tree = |v: &crate::stack::StackView| {
+            (v.root, v.root_port, v.tree_ports.clone(), v.blocked.clone())
+        };
         let tree_changed = self.valves.iter().any(|(id, v)| {
             stack
                 .view(*id)
@@ -400,7 +403,9 @@ impl Controller {
             let Some(view) = stack.view(*dp_id) else {
                 continue;
             };
-            if !force && view == v.stack() {
+            // A tree change elsewhere can move hosts behind this DP's stack ports even when
+            // its own view stays the same (a ring's far side re-hung from the other side).
+            if !force && !tree_changed && view == v.stack() {
                 continue;
             }
             let mut batch = Batch::new(*dp_id);

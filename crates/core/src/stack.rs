@@ -85,6 +85,15 @@ struct StackPort {
     probes_received: u64,
 }
 
+/// A `loop_protect_external` port of a stacked DP: a link to a switch outside the stack.
+#[derive(Debug, Clone, PartialEq)]
+struct External {
+    /// The VLANs it carries (native and tagged).
+    vlans: Vec<u16>,
+    /// Whether its link is up (and its DP connected).
+    up: bool,
+}
+
 /// One configured DP of the stack.
 #[derive(Debug, Clone, PartialEq)]
 struct StackDp {
@@ -109,6 +118,11 @@ pub struct StackView {
     /// The stack port to send towards each DP a tunnel goes to (or, for a `bi_directional`
     /// one, comes from), for the DPs reachable from here.
     pub next_hop: BTreeMap<u64, u32>,
+    /// This DP's `loop_protect_external` ports that must not forward on a VLAN, as (port,
+    /// VID): each part of the stack uses one external port per VLAN (the up one nearest the
+    /// root, then the lowest dp_id and port) and blocks the others, so frames never loop
+    /// through the network outside, nor enter the stack twice from it.
+    pub blocked: BTreeSet<(u32, u16)>,
     /// The DP where each `bi_directional` tunnel (by tunnel VID) starts: its reverse path
     /// leads there. With entries on several DPs, the lowest `dp_id` (one VID cannot lead two
     /// ways).
@@ -126,6 +140,15 @@ pub enum StackChange {
         port: u32,
         /// The new state.
         state: PortState,
+    },
+    /// A `loop_protect_external` port went up or down.
+    External {
+        /// The DP.
+        dp_id: u64,
+        /// The port.
+        port: u32,
+        /// Whether its link is up now.
+        up: bool,
     },
     /// The root of the stack (of its largest-priority part) changed.
     Root {
@@ -158,6 +181,8 @@ pub struct Stack {
     tunnel_ends: BTreeSet<u64>,
     /// Where each bi-directional tunnel starts (see [`StackView::reverse_to`]).
     reverse_to: BTreeMap<u16, u64>,
+    /// The `loop_protect_external` ports of stacked DPs.
+    externals: BTreeMap<End, External>,
     root: Option<u64>,
     root_changes: u64,
     views: BTreeMap<u64, StackView>,
@@ -228,6 +253,17 @@ impl Stack {
                     && let (Some(a), Some(b)) = (stack.dps.get(&here.0), stack.dps.get(&there.0))
                 {
                     stack.graph.add_edge(a.node, b.node, (here, there));
+                }
+            }
+            for port in dp.ports.values() {
+                if port.loop_protect_external && port.enabled && port.stack.is_none() {
+                    let key = (id, port.number.0);
+                    let vlans = port.native_vlan.iter().chain(&port.tagged_vlans);
+                    let up = old
+                        .and_then(|o| o.externals.get(&key))
+                        .is_some_and(|e| e.up);
+                    let vlans = vlans.map(|v| v.0).collect();
+                    stack.externals.insert(key, External { vlans, up });
                 }
             }
             for (_, t) in dp.tunnels() {
@@ -326,6 +362,15 @@ impl Stack {
             return;
         };
         dp.connected = false;
+        for (key, e) in self.externals.range_mut((dp_id, 0)..=(dp_id, u32::MAX)) {
+            if std::mem::take(&mut e.up) {
+                changes.push(StackChange::External {
+                    dp_id,
+                    port: key.1,
+                    up: false,
+                });
+            }
+        }
         let keys: Vec<(u64, u32)> = self
             .ports
             .range((dp_id, 0)..=(dp_id, u32::MAX))
@@ -337,9 +382,16 @@ impl Stack {
         }
     }
 
-    /// A stack port's link went up or down.
+    /// A stack port's (or external port's) link went up or down.
     pub fn port_link(&mut self, dp_id: u64, port: u32, up: bool, changes: &mut Vec<StackChange>) {
         let key = (dp_id, port);
+        if let Some(e) = self.externals.get_mut(&key) {
+            if e.up != up {
+                e.up = up;
+                changes.push(StackChange::External { dp_id, port, up });
+            }
+            return;
+        }
         let Some(p) = self.ports.get(&key) else {
             return;
         };
@@ -447,8 +499,9 @@ impl Stack {
         health >= dp.min_health
     }
 
-    /// Recomputes roots, trees and next hops from the port states. Returns whether the
-    /// links that are up changed, and the root's change, if any. O(components × (DPs + links)) for the
+    /// Recomputes roots, trees, next hops and blocked external ports from the port states.
+    /// Returns whether the links that are up (or the blocked external ports) changed, and the
+    /// root's change, if any. O(components × (DPs + links)) for the
     /// trees, plus the same per tunnel end for the next hops (each a shortest-path search).
     pub fn recompute(&mut self) -> (bool, Option<StackChange>) {
         // Which links are up, by edge index, and each DP's root key, worked out once.
@@ -476,6 +529,8 @@ impl Stack {
             .collect();
         let key = |id: u64| keys[&id];
         let mut views: BTreeMap<u64, StackView> = BTreeMap::new();
+        // Each DP's hop count from its part's root.
+        let mut hops: BTreeMap<u64, u32> = BTreeMap::new();
         let mut best_root: Option<(PartRank, u64)> = None;
         for (id, dp) in &self.dps {
             if views.contains_key(id) {
@@ -520,6 +575,7 @@ impl Stack {
             // Each DP's parent link: the first link (by neighbour, then port) to a DP one hop
             // nearer the root.
             let dist = dijkstra(&up, self.dps[&root].node, None, |_| 1u32);
+            hops.extend(dist.iter().map(|(n, h)| (self.graph[*n], *h)));
             for d in component.iter().filter(|d| **d != root) {
                 let Some((_, here, there)) = self.step_towards(&up, |n| dist.get(&n).copied(), *d)
                 else {
@@ -552,8 +608,12 @@ impl Stack {
                 }
             }
         }
+        self.block_externals(&hops, &mut views);
+        let blocked_changed = views
+            .iter()
+            .any(|(id, v)| self.views.get(id).map(|o| &o.blocked) != Some(&v.blocked));
         let links_up: BTreeSet<usize> = (0..link_up.len()).filter(|i| link_up[*i]).collect();
-        let links_changed = links_up != self.links_up;
+        let links_changed = links_up != self.links_up || blocked_changed;
         self.links_up = links_up;
         self.views = views;
         let root = best_root.map(|(_, r)| r);
@@ -566,6 +626,37 @@ impl Stack {
             root_change = root.map(|root| StackChange::Root { root });
         }
         (links_changed, root_change)
+    }
+
+    /// Picks, per part of the stack and VLAN, the one external port that forwards: up, on a
+    /// connected DP, nearest the part's root (`hops`), then the lowest dp_id and port (FAUCET
+    /// prefers the root's too). Every other external port is blocked on that VLAN.
+    /// O(external ports × their VLANs).
+    fn block_externals(&self, hops: &BTreeMap<u64, u32>, views: &mut BTreeMap<u64, StackView>) {
+        let mut chosen: BTreeMap<(u64, u16), (u32, End)> = BTreeMap::new();
+        for (end, e) in &self.externals {
+            let Some(root) = views.get(&end.0).map(|v| v.root) else {
+                continue;
+            };
+            if !e.up || !self.dps.get(&end.0).is_some_and(|d| d.connected) {
+                continue;
+            }
+            let rank = (hops.get(&end.0).copied().unwrap_or(u32::MAX), *end);
+            for vid in &e.vlans {
+                let best = chosen.entry((root, *vid)).or_insert(rank);
+                *best = (*best).min(rank);
+            }
+        }
+        for (end, e) in &self.externals {
+            let Some(view) = views.get_mut(&end.0) else {
+                continue;
+            };
+            for vid in &e.vlans {
+                if chosen.get(&(view.root, *vid)).map(|c| c.1) != Some(*end) {
+                    view.blocked.insert((end.1, *vid));
+                }
+            }
+        }
     }
 
     /// From DP `d`, the up link one hop nearer the origin of `dist` (hop counts from a

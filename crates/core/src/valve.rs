@@ -377,9 +377,18 @@ impl Valve {
         if !changed && !flush {
             return out;
         }
+        // External ports that stop forwarding lose their hosts.
+        let newly_blocked: BTreeSet<u32> = view
+            .blocked
+            .difference(&self.stack.blocked)
+            .map(|(p, _)| *p)
+            .collect();
         self.stack = view;
         if matches!(self.phase, Phase::Disconnected | Phase::Syncing { .. }) {
             return out;
+        }
+        for no in newly_blocked {
+            self.flush_port(no, &mut out);
         }
         if flush {
             let stack_ports: Vec<u32> = self

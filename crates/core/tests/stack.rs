@@ -248,18 +248,68 @@ impl StackNet {
         let peer = self.cables[&(dp, port)];
         self.cut.extend([(dp, port), peer]);
         for (d, p) in [(dp, port), peer] {
-            let status = self.sws.get_mut(&d).unwrap().set_link(p, false);
-            if let Some(status) = status {
-                let out = self.ctl.handle(
-                    self.now(),
-                    Event::Messages {
-                        dp_id: d,
-                        msgs: vec![(0, status)],
-                    },
-                );
-                self.run(out);
+            self.set_link(d, p, false);
+        }
+    }
+
+    /// The link of (dp, port) goes up or down, and the switch says so.
+    fn set_link(&mut self, dp: u64, port: u32, up: bool) {
+        let status = self.sws.get_mut(&dp).unwrap().set_link(port, up);
+        if let Some(status) = status {
+            let out = self.ctl.handle(
+                self.now(),
+                Event::Messages {
+                    dp_id: dp,
+                    msgs: vec![(0, status)],
+                },
+            );
+            self.run(out);
+        }
+    }
+
+    /// A frame enters at `from` (a stack DP's port, or `None` for a host of the external
+    /// network) and travels through the stack and through an ordinary switch outside it
+    /// joining the `external` ports (it floods every frame to all its ports but the one it
+    /// came by). Returns the deliveries to stack hosts and how many copies the external host
+    /// got. Panics when frames keep circling.
+    fn send_with_external(
+        &mut self,
+        from: Option<(u64, &Packet)>,
+        external: &[(u64, u32)],
+    ) -> (Deliveries, usize) {
+        let mut queue: VecDeque<(u64, Packet)> = VecDeque::new();
+        let mut outside = 0;
+        let mut delivered = Vec::new();
+        let into_stack =
+            |q: &mut VecDeque<(u64, Packet)>, skip: Option<(u64, u32)>, pkt: &Packet| {
+                for (d, p) in external.iter().filter(|e| Some(**e) != skip) {
+                    q.push_back((*d, pkt.clone().in_port(*p)));
+                }
+            };
+        match from {
+            Some((dp, pkt)) => queue.push_back((dp, pkt.clone())),
+            None => {
+                let pkt = frame(1, mac(99), MacAddr::BROADCAST);
+                into_stack(&mut queue, None, &pkt);
             }
         }
+        let mut rounds = 0;
+        while let Some((dp, pkt)) = queue.pop_front() {
+            rounds += 1;
+            assert!(
+                rounds < MAX_HOPS,
+                "frames circle through the external network"
+            );
+            for (d, p, out) in self.send(dp, &pkt) {
+                if external.contains(&(d, p)) {
+                    outside += 1;
+                    into_stack(&mut queue, Some((d, p)), &out);
+                } else {
+                    delivered.push((d, p, out));
+                }
+            }
+        }
+        (delivered, outside)
     }
 
     fn root(&self) -> Option<u64> {
@@ -567,4 +617,97 @@ fn a_bi_directional_tunnel_carries_replies_back_to_its_entry_port() {
     let sneaky = reply.in_port(1);
     let got = net.send(3, &sneaky);
     assert!(!places(&got).contains(&(2, 1)), "{got:?}");
+}
+
+/// The ring, with sw2 and sw3 each also cabled to one ordinary switch outside the stack
+/// (port 5, `loop_protect_external`).
+fn ring_with_external() -> String {
+    RING.replace(
+        "      12: {stack: {dp: sw3, port: 12}}",
+        "      12: {stack: {dp: sw3, port: 12}}\n      5: {native_vlan: office, loop_protect_external: true}",
+    )
+    .replace(
+        "      12: {stack: {dp: sw2, port: 12}}",
+        "      12: {stack: {dp: sw2, port: 12}}\n      5: {native_vlan: office, loop_protect_external: true}",
+    )
+}
+
+#[test]
+fn an_external_network_joined_at_two_switches_gets_one_copy_and_no_loop() {
+    let mut net = StackNet::new(&ring_with_external());
+    let external = [(2, 5), (3, 5)];
+    // A broadcast from a stack host: one copy outside, one per stack host, no loop.
+    let bcast = frame(1, mac(1), MacAddr::BROADCAST);
+    let (got, outside) = net.send_with_external(Some((1, &bcast)), &external);
+    assert_eq!(places(&got), vec![(2, 1), (3, 1)], "{got:?}");
+    assert_eq!(outside, 1);
+    // A broadcast from outside reaches both external ports, but enters the stack once.
+    let (got, _) = net.send_with_external(None, &external);
+    assert_eq!(places(&got), vec![(1, 1), (2, 1), (3, 1)], "{got:?}");
+    // The host outside is learned where it entered: a reply to it leaves once.
+    let reply = frame(1, mac(1), mac(99));
+    let (got, outside) = net.send_with_external(Some((1, &reply)), &external);
+    assert_eq!((places(&got), outside), (vec![], 1), "{got:?}");
+    // sw2's external link goes down: sw3's takes over.
+    net.set_link(2, 5, false);
+    let (got, outside) = net.send_with_external(Some((1, &bcast)), &[(3, 5)]);
+    assert_eq!(
+        (places(&got), outside),
+        (vec![(2, 1), (3, 1)], 1),
+        "{got:?}"
+    );
+    // Hosts outside were forgotten (they may be behind another switch now): flooded once,
+    // then relearned where they now enter.
+    let (got, outside) = net.send_with_external(Some((1, &reply)), &[(3, 5)]);
+    assert_eq!(
+        (places(&got), outside),
+        (vec![(2, 1), (3, 1)], 1),
+        "{got:?}"
+    );
+    let (got, _) = net.send_with_external(None, &[(3, 5)]);
+    assert_eq!(places(&got), vec![(1, 1), (2, 1), (3, 1)], "{got:?}");
+    let (got, outside) = net.send_with_external(Some((1, &reply)), &[(3, 5)]);
+    assert_eq!((places(&got), outside), (vec![], 1), "{got:?}");
+}
+
+/// Four switches in a ring; sw3 hangs off sw2 until the sw2-sw3 link fails, then off sw4.
+/// The root's own view does not change (its tree ports stay 10 and 13), but what is behind
+/// them does.
+const RING4: &str = "
+vlans:
+  office: {vid: 100}
+dps:
+  sw1:
+    dp_id: 1
+    stack: {priority: 1}
+    interfaces:
+      1: {native_vlan: office}
+      10: {stack: {dp: sw2, port: 10}}
+      13: {stack: {dp: sw4, port: 13}}
+  sw2:
+    dp_id: 2
+    interfaces:
+      10: {stack: {dp: sw1, port: 10}}
+      23: {stack: {dp: sw3, port: 23}}
+  sw3:
+    dp_id: 3
+    interfaces:
+      1: {native_vlan: office}
+      23: {stack: {dp: sw2, port: 23}}
+      34: {stack: {dp: sw4, port: 34}}
+  sw4:
+    dp_id: 4
+    interfaces:
+      13: {stack: {dp: sw1, port: 13}}
+      34: {stack: {dp: sw3, port: 34}}
+";
+
+#[test]
+fn hosts_re_hung_behind_the_other_side_of_a_ring_are_reached() {
+    let mut net = StackNet::new(RING4);
+    net.send(3, &frame(1, mac(3), MacAddr::BROADCAST));
+    let to_3 = frame(1, mac(1), mac(3));
+    assert_eq!(places(&net.send(1, &to_3)), vec![(3, 1)]);
+    net.cut_cable(2, 23);
+    assert_eq!(places(&net.send(1, &to_3)), vec![(3, 1)]);
 }

@@ -307,7 +307,8 @@ impl Compiler<'_> {
                 continue;
             }
             let mirror = self.mirror_outputs(port);
-            for vid in &port.tagged_vlans {
+            let blocked = |vid: &Vid| self.stack.blocked.contains(&(port.number.0, vid.0));
+            for vid in port.tagged_vlans.iter().filter(|v| !blocked(v)) {
                 let m = Match::new()
                     .with(in_port.clone())
                     .with(OxmField::VlanVid(vid_present(*vid), None));
@@ -322,6 +323,7 @@ impl Compiler<'_> {
                 .with(in_port.clone())
                 .with(OxmField::VlanVid(OFPVID_NONE, None));
             match port.native_vlan {
+                Some(vid) if blocked(&vid) => {}
                 Some(vid) => {
                     let mut actions = mirror.clone();
                     actions.push(Action::PushVlan(ETH_TYPE_8021Q));
@@ -426,7 +428,10 @@ impl Compiler<'_> {
         let Some(vlan) = self.dp.vlans.get(&vid) else {
             return (Vec::new(), Vec::new());
         };
-        let keep = |p: &&CfgPort| self.flooding.get(&p.0).is_some_and(|uf| !unicast || *uf);
+        let keep = |p: &&CfgPort| {
+            self.flooding.get(&p.0).is_some_and(|uf| !unicast || *uf)
+                && !self.stack.blocked.contains(&(p.0, vid.0))
+        };
         let mut tagged: Vec<CfgPort> = vlan.tagged.iter().filter(keep).copied().collect();
         // The stack's tree ports carry every VLAN (a frame is never output to the port it
         // came in by, so one rule serves frames from any port).
