@@ -7,6 +7,9 @@
 //!   (`eth0` untagged for the native VLAN, `eth0.<vid>` for each tagged one), one address per
 //!   VLAN;
 //! * stack ports become veth cables between the two bridges;
+//! * `loop_protect_external` ports are joined by one ordinary learning switch (a standalone
+//!   OVS bridge), the network outside the stack, with one host on it (planned as the first
+//!   such port's host: its VLANs, and found by that port);
 //! * the looped port of FAUCET's remote mirroring (see [`is_loopback_port`]) gets a loopback
 //!   plug: a veth whose far end sends every frame straight back;
 //! * any other port (disabled, output-only, mirror, coprocessor, no VLAN) gets a veth with
@@ -147,6 +150,8 @@ pub struct Lab {
     // Drop order is field order: bridges first (the controller sees its switches go, not a
     // storm of port deletions), then hosts, then the remaining cables.
     bridges: Vec<(u64, Bridge)>,
+    /// The external network joining the `loop_protect_external` ports, if any.
+    external: Option<Bridge>,
     hosts: Vec<Host>,
     veths: Vec<Veth>,
     endpoints: Vec<Endpoint>,
@@ -167,6 +172,10 @@ enum Wiring {
     Plain,
     /// A loopback plug: a veth whose far end sends back everything it receives.
     Loopback,
+    /// A `loop_protect_external` port: a veth to the lab's one external network (an
+    /// ordinary learning switch outside the stack), which the first such port also plans a
+    /// host on.
+    External(Option<(HostSpec, Vec<Endpoint>)>),
 }
 
 impl Lab {
@@ -194,6 +203,7 @@ impl Lab {
         let plan = plan(config, &prefix)?;
         let mut lab = Lab {
             bridges: Vec::new(),
+            external: None,
             hosts: Vec::new(),
             veths: Vec::new(),
             endpoints: Vec::new(),
@@ -245,6 +255,25 @@ impl Lab {
                     quiet_root_end(veth.b())?;
                     veth.loop_back_b()?;
                     lab.veths.push(veth);
+                }
+                Wiring::External(host) => {
+                    if lab.external.is_none() {
+                        lab.external = Some(Bridge::create_standalone(&lab.prefix.name("ext"))?);
+                    }
+                    let veth = Veth::create(iface, &format!("{iface}n"))?;
+                    quiet_root_end(veth.a())?;
+                    quiet_root_end(veth.b())?;
+                    let mut far = vec![PortSpec::with(veth.b(), &[])];
+                    lab.veths.push(veth);
+                    if let Some((spec, endpoints)) = host {
+                        lab.hosts.push(Host::create(&spec)?);
+                        lab.host_ports.push((dp_id, port));
+                        lab.endpoints.extend(endpoints);
+                        far.push(PortSpec::with(&spec.link, &[]));
+                    }
+                    if let Some(ext) = &lab.external {
+                        ext.add_ports(&far)?;
+                    }
                 }
             }
         }
@@ -429,7 +458,7 @@ pub(crate) fn plan_endpoints(config: &Config, prefix: &Prefix) -> Result<Vec<End
         .wiring
         .into_iter()
         .flat_map(|(_, w)| match w {
-            Wiring::Host(_, e) => e,
+            Wiring::Host(_, e) | Wiring::External(Some((_, e))) => e,
             _ => Vec::new(),
         })
         .collect())
@@ -491,14 +520,17 @@ fn plan(config: &Config, prefix: &Prefix) -> Result<Plan, LabError> {
     let mut namespaces: HashSet<String> = HashSet::new();
     let mut hosts_planned = 0usize;
     let mut wiring = Vec::new();
+    let mut external_host_planned = false;
     for (i, dp) in dps.iter().enumerate() {
         for port in dp.ports.values() {
             let key = (dp.dp_id.0, port.number.0);
-            let w = match wiring_of(config, dp, port) {
+            let kind = wiring_of(config, dp, port);
+            let w = match kind {
                 Kind::Stack(peer) => Wiring::Stack { peer },
                 Kind::Plain => Wiring::Plain,
                 Kind::Loopback => Wiring::Loopback,
-                Kind::Host => {
+                Kind::External if external_host_planned => Wiring::External(None),
+                Kind::Host | Kind::External => {
                     let port_part = if port.name == port.number.0.to_string() {
                         format!("p{}", port.number.0)
                     } else {
@@ -586,14 +618,24 @@ fn plan(config: &Config, prefix: &Prefix) -> Result<Plan, LabError> {
                             segment: segments[&dp.dp_id.0],
                         });
                     }
+                    let link = if matches!(kind, Kind::External) {
+                        fresh(prefix.name("xh"), MAX_LINK_NAME, &mut used)
+                    } else {
+                        port_ifaces[&key].clone()
+                    };
                     let spec = HostSpec {
                         ns,
-                        link: port_ifaces[&key].clone(),
+                        link,
                         ifaces,
                         ipv6: false,
                     };
                     hosts_planned += 1;
-                    Wiring::Host(spec, endpoints)
+                    if matches!(kind, Kind::External) {
+                        external_host_planned = true;
+                        Wiring::External(Some((spec, endpoints)))
+                    } else {
+                        Wiring::Host(spec, endpoints)
+                    }
                 }
             };
             wiring.push((key, w));
@@ -612,6 +654,7 @@ enum Kind {
     Stack((u64, u32)),
     Plain,
     Loopback,
+    External,
 }
 
 fn wiring_of(config: &Config, dp: &Dp, port: &Port) -> Kind {
@@ -628,6 +671,9 @@ fn wiring_of(config: &Config, dp: &Dp, port: &Port) -> Kind {
     }
     if is_loopback_port(port) {
         return Kind::Loopback;
+    }
+    if port.enabled && port.loop_protect_external {
+        return Kind::External;
     }
     let carries_vlans = port.native_vlan.is_some() || !port.tagged_vlans.is_empty();
     if !port.enabled
@@ -799,7 +845,9 @@ dps:
                     eps.extend(e.iter().cloned());
                 }
                 Wiring::Plain => plain += 1,
-                Wiring::Stack { .. } | Wiring::Loopback => panic!("no stack here"),
+                Wiring::Stack { .. } | Wiring::Loopback | Wiring::External(_) => {
+                    panic!("no stack here")
+                }
             }
         }
         assert_eq!(plain, 1, "the output-only port");

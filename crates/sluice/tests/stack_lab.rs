@@ -5,7 +5,9 @@
 //! VLAN exactly once (no storm on the ring), a cut stack link heals within three LLDP
 //! intervals and the ring comes back whole, a link that stays up but falls silent is given up
 //! after `max_lldp_lost` intervals, and when the root switch leaves the next one by priority
-//! takes over until it returns.
+//! takes over until it returns. An ordinary switch outside the stack, cabled to two of its
+//! switches on `loop_protect_external` ports, neither loops nor doubles a broadcast, and its
+//! host stays reachable when one of its cables is cut.
 //!
 //! Beacons go out every second (`lldp_beacon: {send_interval: 1}`) to keep the tests short.
 //! The time from a cut to the matrix holding again, and from the root leaving to the new
@@ -246,6 +248,11 @@ fn broadcast_of(e: &Endpoint) -> Ipv4Addr {
 /// else (not the sender, not another VLAN) at all. A loop in the flood tree would deliver it
 /// again and again; a tree that misses a switch would not deliver it at all.
 fn assert_broadcast_seen_once(r: &Running, when: &str) {
+    assert_broadcast_seen_once_from(r, when, &[]);
+}
+
+/// [`assert_broadcast_seen_once`], with these hosts sending one as well.
+fn assert_broadcast_seen_once_from(r: &Running, when: &str, also: &[&Endpoint]) {
     let eps = r.lab.endpoints();
     assert!(
         eps.iter().all(|e| !e.tagged),
@@ -268,6 +275,7 @@ fn assert_broadcast_seen_once(r: &Running, when: &str) {
             senders.push(e);
         }
     }
+    senders.extend(also);
     for s in &senders {
         let bcast = broadcast_of(s).to_string();
         // Nobody answers (hosts ignore broadcast echo requests), so this fails; it is sent.
@@ -547,4 +555,48 @@ fn when_the_root_leaves_the_next_by_priority_takes_over_until_it_returns() {
     );
     assert_matrix(&r, "the ring with sw1 back");
     assert_broadcast_seen_once(&r, "the ring with sw1 back");
+}
+
+/// The ring, with an ordinary learning switch outside the stack cabled to port 5 of sw2 and
+/// of sw3 (`loop_protect_external`), a host behind it (the lab's external network).
+fn ring_with_external() -> String {
+    RING.replace(
+        "      12: {name: to-sw3, stack: {dp: sw3, port: 12}}",
+        "      12: {name: to-sw3, stack: {dp: sw3, port: 12}}\n      \
+         5: {name: ext2, native_vlan: office, loop_protect_external: true}",
+    )
+    .replace(
+        "      12: {name: to-sw2, stack: {dp: sw2, port: 12}}",
+        "      12: {name: to-sw2, stack: {dp: sw2, port: 12}}\n      \
+         5: {name: ext3, native_vlan: office, loop_protect_external: true}",
+    )
+}
+
+#[test]
+fn an_outside_switch_cabled_to_two_stack_switches_neither_loops_nor_doubles() {
+    let yaml = ring_with_external();
+    let (r, _topo) = start_stack(&yaml, 3, 1);
+    // The outside host is planned as the host of the first external port.
+    let outside = endpoint(&r, 2, 5, 100);
+    assert_matrix(&r, "the ring with an outside switch");
+    // A broadcast from inside leaves once; one from outside (which the outside switch sends
+    // to both stack switches) enters once. A loop through the outside would storm.
+    assert_broadcast_seen_once_from(&r, "the ring with an outside switch", &[&outside]);
+    // sw2's cable to the outside is cut: sw3's takes over.
+    let h1 = endpoint(&r, 1, 1, 100);
+    let cable = r.lab.port_iface(2, 5).unwrap().to_string();
+    let cut = Instant::now();
+    run("ip", &["link", "set", &cable, "down"]).unwrap();
+    while !ping_once(&r, &h1, &outside) {
+        assert!(
+            cut.elapsed() < Duration::from_secs(10),
+            "h1 never reached the outside host through sw3"
+        );
+    }
+    eprintln!(
+        "outside cable cut: h1 -> outside answered after {:?}",
+        cut.elapsed()
+    );
+    assert_matrix(&r, "with sw2's cable to the outside cut");
+    assert_broadcast_seen_once_from(&r, "with sw2's cable to the outside cut", &[&outside]);
 }
