@@ -101,7 +101,7 @@ pub enum EventBody {
         status: bool,
     },
     /// `L2_LEARN {port_no, previous_port_no, vid, eth_src, eth_dst, eth_type, l3_src_ip,
-    /// l3_dst_ip}`.
+    /// l3_dst_ip[, stack_descr]}`.
     L2Learn {
         /// The port the host is behind.
         port_no: u32,
@@ -114,6 +114,9 @@ pub enum EventBody {
         /// What the frame it was learned from says beyond its source, when the event
         /// socket is on (the frame is only looked at then).
         frame: Option<LearnFrame>,
+        /// For a host learned on a stack port, the far end as FAUCET describes it:
+        /// `remote DP <name> Port <number>`.
+        stack_descr: Option<String>,
     },
     /// `L2_EXPIRE {port_no, vid, eth_src}`.
     L2Expire {
@@ -269,6 +272,7 @@ impl EventRecord {
                 vid,
                 eth_src,
                 frame,
+                stack_descr,
             } => {
                 let prev = previous_port_no.map_or_else(|| "null".to_string(), |p| p.to_string());
                 let _ = write!(
@@ -282,7 +286,7 @@ impl EventRecord {
                     Some(f) => {
                         let _ = write!(
                             out,
-                            "\"eth_dst\": \"{}\", \"eth_type\": {}, \"l3_src_ip\": \"{}\", \"l3_dst_ip\": \"{}\"}}",
+                            "\"eth_dst\": \"{}\", \"eth_type\": {}, \"l3_src_ip\": \"{}\", \"l3_dst_ip\": \"{}\"",
                             f.eth_dst,
                             f.eth_type,
                             ip(f.l3_src),
@@ -290,9 +294,14 @@ impl EventRecord {
                         );
                     }
                     None => out.push_str(
-                        "\"eth_dst\": null, \"eth_type\": null, \"l3_src_ip\": \"None\", \"l3_dst_ip\": \"None\"}",
+                        "\"eth_dst\": null, \"eth_type\": null, \"l3_src_ip\": \"None\", \"l3_dst_ip\": \"None\"",
                     ),
                 }
+                if let Some(d) = stack_descr {
+                    out.push_str(", \"stack_descr\": ");
+                    json_str(out, d);
+                }
+                out.push('}');
             }
             EventBody::L2Expire {
                 port_no,
@@ -532,6 +541,7 @@ mod tests {
                 vid: 100,
                 eth_src: MacAddr([0x72, 0xaa, 0x5d, 0xbf, 0xb9, 0x1b]),
                 frame: None,
+                stack_descr: Some("remote DP \"sw2\" Port 10".into()),
             },
         )
         .to_json(&mut s);
@@ -540,6 +550,7 @@ mod tests {
         assert_eq!(v["dp_name"], "sw1");
         assert_eq!(v["L2_LEARN"]["eth_src"], "72:aa:5d:bf:b9:1b");
         assert_eq!(v["L2_LEARN"]["previous_port_no"], serde_json::Value::Null);
+        assert_eq!(v["L2_LEARN"]["stack_descr"], "remote DP \"sw2\" Port 10");
         assert!(s.starts_with("{\"version\": 1, \"time\": 1.5, \"dp_id\": 1505,"));
 
         let mut s = String::new();

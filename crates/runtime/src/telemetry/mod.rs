@@ -286,6 +286,7 @@ impl Telemetry {
                         vid: *vid,
                         eth_src: *mac,
                         frame,
+                        stack_descr: stack_descr(core, *dp_id, *port),
                     };
                     q.push(record(self.event_id, *dp_id, &self.names, body));
                 }
@@ -442,6 +443,20 @@ fn ports_status(core: &Controller, dp_id: u64) -> Vec<(u32, bool)> {
             (p.number.0, up || !p.opstatus_reconf)
         })
         .collect()
+}
+
+/// FAUCET's `stack_descr` of a port: `remote DP <name> Port <number>` for a stack port, the
+/// far end's.
+fn stack_descr(core: &Controller, dp_id: u64, port: u32) -> Option<String> {
+    let config = core.config()?;
+    let port = config
+        .dps
+        .get(&sluice_config::DpId(dp_id))?
+        .ports
+        .get(&sluice_config::PortNo(port))?;
+    let peer = port.stack?;
+    let name = &config.dps.get(&peer.dp)?.name;
+    Some(format!("remote DP {name} Port {}", peer.port.0))
 }
 
 /// FAUCET's STACK_TOPO_CHANGE: the stack's DPs and the links up between them, by name, and
@@ -714,6 +729,34 @@ dps:
         assert_eq!(keys, ["sw1:to-sw2-sw2:to-sw1", "sw3:12-sw4:12"]);
         // No switch is connected, so no DP is running: FAUCET lists running DPs only.
         assert_eq!(topo["dps"], serde_json::json!({}));
+    }
+
+    #[tokio::test]
+    async fn a_host_learned_on_a_stack_port_names_the_far_end() {
+        let config = sluice_config::load_str(STACK_YAML).unwrap().config;
+        let core = Controller::with_config(config, 1);
+        let (tx, _rx) = watch::channel(Arc::default());
+        let mut t = Telemetry::new(tx, (Duration::from_secs(5), Duration::from_secs(15)));
+        let queue = EventQueue::new(100);
+        t.set_events(queue.clone(), None);
+        t.started(&core);
+        queue.take().await;
+        let learned = |port| {
+            Output::Notify(Notification::HostLearned {
+                dp_id: 2,
+                vid: 100,
+                mac: MacAddr([0x0e, 0, 0, 0, 0, 1]),
+                port,
+                moved_from: None,
+            })
+        };
+        t.observe(&core, &[learned(10), learned(1)]);
+        let events: Vec<serde_json::Value> = queue.take().await.iter().map(json).collect();
+        assert_eq!(
+            events[0]["L2_LEARN"]["stack_descr"],
+            "remote DP sw1 Port 10"
+        );
+        assert!(events[1]["L2_LEARN"].get("stack_descr").is_none());
     }
 
     #[test]
