@@ -149,16 +149,14 @@ impl Known {
     }
 }
 
-/// Fields a set-field may not write (Open vSwitch: "not writable"; `in_port` by the
-/// specification's word).
+/// Fields a set-field may not write (Open vSwitch: "not writable"). Open vSwitch writes
+/// `in_port` (its `in_port_oxm`; a packet whose `in_port` is changed can be output to the port
+/// it came in by), although OpenFlow 1.3 lists it as not settable; this switch does as Open
+/// vSwitch does.
 fn writable(kind: OxmKind) -> bool {
     !matches!(
         kind,
-        OxmKind::InPort
-            | OxmKind::InPhyPort
-            | OxmKind::EthType
-            | OxmKind::IpProto
-            | OxmKind::Ipv6Exthdr
+        OxmKind::InPhyPort | OxmKind::EthType | OxmKind::IpProto | OxmKind::Ipv6Exthdr
     )
 }
 
