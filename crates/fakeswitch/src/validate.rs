@@ -149,14 +149,16 @@ impl Known {
     }
 }
 
-/// Fields a set-field may not write (Open vSwitch: "not writable"). Open vSwitch writes
-/// `in_port` (its `in_port_oxm`; a packet whose `in_port` is changed can be output to the port
-/// it came in by), although OpenFlow 1.3 lists it as not settable; this switch does as Open
-/// vSwitch does.
+/// Fields a set-field may not write (Open vSwitch: "not writable"; `in_port` by the
+/// specification's word).
 fn writable(kind: OxmKind) -> bool {
     !matches!(
         kind,
-        OxmKind::InPhyPort | OxmKind::EthType | OxmKind::IpProto | OxmKind::Ipv6Exthdr
+        OxmKind::InPort
+            | OxmKind::InPhyPort
+            | OxmKind::EthType
+            | OxmKind::IpProto
+            | OxmKind::Ipv6Exthdr
     )
 }
 
@@ -435,6 +437,9 @@ fn check_decode(a: &Action) -> Result<(), Rejection> {
 
 /// Set-field as Open vSwitch decodes it (§7.2.5: "the value ... must be valid").
 fn check_set_field(f: &OxmField) -> Result<(), Rejection> {
+    if crate::packet::nxm_in_port(f).is_some() {
+        return Ok(());
+    }
     let Some(kind) = f.kind() else {
         return reject(
             OfError::BadMatch(BadMatchCode::BadField),

@@ -7,7 +7,8 @@
 //! copy of the packet into the tunnel:
 //!
 //! ```text
-//!  group 0x10000+T: ALL, [push_vlan, vlan_vid=T, vlan_pcp=3, in_port=0, output:<next hop>]
+//!  group 0x10000+T: ALL, [push_vlan, vlan_vid=T, vlan_pcp=3, NXM_OF_IN_PORT=0,
+//!                         output:<next hop>]
 //!  vlan:     {in_port=P, ...}  -> group:G, [push_vlan V,] goto ...    (as P received it)
 //!  eth_dst:  {eth_dst=<host on P>, vlan} -> [pop_vlan,] group:G, output:P   (as P sends it)
 //!  flood:    ... [pop_vlan,] output:P, group:G ...                      (as P sends it)
@@ -25,19 +26,18 @@
 //! A packet that came in by the next hop itself (a reply from the analyser's side, on its
 //! way to the mirrored port) must have its copy sent back out of that port, which OpenFlow
 //! does not do for `output:<port>` (only for `output:IN_PORT`, which would be wrong for every
-//! other packet). The bucket sets `in_port` to 0 first: Open vSwitch allows that set-field
-//! (its `in_port_oxm`), OpenFlow 1.3 does not require it, so remote mirroring needs an Open
-//! vSwitch DP (the configuration checks). The alternative, one group and one copy of each
+//! other packet). The bucket sets `in_port` to 0 first, through Open vSwitch's
+//! `NXM_OF_IN_PORT` field (OpenFlow 1.3 lets no switch set `in_port`), so remote mirroring
+//! needs an Open vSwitch DP (the configuration checks). The alternative, one group and one copy of each
 //! learned host's flow per stack port, costs far more flows for the same result.
 
 use std::collections::BTreeMap;
 
 use sluice_config::{Dp, Port, Tunnel};
+use sluice_ofp::Action;
 use sluice_ofp::msg::group::{Bucket, GroupMod, GroupModCommand, GroupType};
-use sluice_ofp::oxm::OxmField;
-use sluice_ofp::{Action, PortNo};
 
-use super::tunnel;
+use super::{nicira, tunnel};
 use crate::stack::StackView;
 
 /// Mirror tunnel groups are numbered from here (above the flood groups, which use the VID
@@ -78,8 +78,7 @@ pub(super) fn groups(dp: &Dp, stack: &StackView, groups: &mut BTreeMap<u32, Grou
                 let [push, vid, pcp, output] = tunnel::encapsulate(t, *next);
                 // The packet may have come in by the next hop (a reply from the analyser's
                 // side): forget its input port, or the switch would not send it back there.
-                let in_port = Action::SetField(OxmField::InPort(PortNo(0)));
-                Bucket::new(vec![push, vid, pcp, in_port, output])
+                Bucket::new(vec![push, vid, pcp, nicira::set_in_port(0), output])
             })
             .into_iter()
             .collect();
