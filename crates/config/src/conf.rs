@@ -3,7 +3,7 @@
 //! the default"; `true` passes as an int, as Python's `bool` is an `int`), and errors are
 //! collected with their position and path.
 
-use crate::error::{ConfigError, ConfigWarning};
+use crate::error::{ConfigError, ConfigWarning, WarningKind};
 use crate::load::LoadedFile;
 use crate::yaml::{Node, Pos, Value};
 
@@ -114,7 +114,17 @@ impl<'a> Ctx<'a> {
 
     /// Records a warning at `pos`.
     pub fn warn(&mut self, pos: Pos, path: &str, message: impl Into<String>) {
+        self.note(WarningKind::Warning, pos, path, message);
+    }
+
+    /// Records, at `pos`, that a sluice extension FAUCET rejects is used.
+    pub fn extension(&mut self, pos: Pos, path: &str, message: impl Into<String>) {
+        self.note(WarningKind::Extension, pos, path, message);
+    }
+
+    fn note(&mut self, kind: WarningKind, pos: Pos, path: &str, message: impl Into<String>) {
         let warning = ConfigWarning {
+            kind,
             file: self.file_name(pos),
             line: pos.line,
             col: pos.col,

@@ -70,10 +70,13 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
-/// Something worth telling the user that does not make the configuration invalid (FAUCET
-/// accepts it too), such as a skipped `include-optional` file.
+/// Something worth telling the user that does not make the configuration invalid for sluice:
+/// a warning (FAUCET accepts it too, such as a skipped `include-optional` file), or the use of
+/// a sluice extension (which FAUCET rejects).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct ConfigWarning {
+    /// A warning, or a note that a sluice extension is used.
+    pub kind: WarningKind,
     /// The file the value was written in (empty when no file is involved).
     pub file: String,
     /// 1-based line (0 when unknown).
@@ -98,6 +101,23 @@ impl fmt::Display for ConfigWarning {
         if !self.path.is_empty() {
             write!(f, "{}: ", self.path)?;
         }
-        write!(f, "warning: {}", self.message)
+        match self.kind {
+            WarningKind::Warning => write!(f, "warning: {}", self.message),
+            WarningKind::Extension => write!(
+                f,
+                "note: sluice extension, which FAUCET rejects: {}",
+                self.message
+            ),
+        }
     }
+}
+
+/// What a [`ConfigWarning`] is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum WarningKind {
+    /// Worth knowing; FAUCET accepts it too.
+    Warning,
+    /// A sluice extension: sluice accepts and runs it, FAUCET's checker rejects the file.
+    Extension,
 }

@@ -47,7 +47,7 @@ mod yaml;
 
 use std::path::Path;
 
-pub use error::{ConfigError, ConfigWarning};
+pub use error::{ConfigError, ConfigWarning, WarningKind};
 pub use load::{FileDigest, MemorySource, Source, SourceError, faucet_sha256};
 pub use model::*;
 
@@ -56,8 +56,19 @@ pub use model::*;
 pub struct Loaded {
     /// The resolved configuration.
     pub config: Config,
-    /// Things worth knowing that FAUCET accepts (skipped optional includes, ...).
+    /// Things worth knowing (skipped optional includes, ...), and the sluice extensions used
+    /// (see [`Loaded::uses_extensions`]).
     pub warnings: Vec<ConfigWarning>,
+}
+
+impl Loaded {
+    /// Whether the configuration uses a sluice extension (such as a remote `mirror`), so
+    /// that FAUCET's checker would reject it although sluice accepts it.
+    pub fn uses_extensions(&self) -> bool {
+        self.warnings
+            .iter()
+            .any(|w| w.kind == WarningKind::Extension)
+    }
 }
 
 /// A configuration that did not load: every error found, plus what is needed to show them.

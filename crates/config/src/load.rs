@@ -21,7 +21,7 @@ use std::path::{Component, Path, PathBuf};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 
-use crate::error::{ConfigError, ConfigWarning};
+use crate::error::{ConfigError, ConfigWarning, WarningKind};
 use crate::yaml::{self, FileId, Node, Pos, Value};
 
 /// Why a [`Source`] could not give a file's text.
@@ -594,6 +594,7 @@ impl Loader<'_> {
                     Err(Fail::Soft(e)) => {
                         set_hash(&mut new_hashes, &include_path, None);
                         self.warnings.push(ConfigWarning {
+                            kind: WarningKind::Warning,
                             file: display.to_string(),
                             line: item.pos.line,
                             col: item.pos.col,

@@ -293,6 +293,11 @@ pub struct Dp {
     /// True when any stack port of any stacked DP has `loop_protect_external` (FAUCET's
     /// `has_externals`, which adds `vlan_pcp` to some tables).
     pub has_externals: bool,
+    /// The tunnels of every remote mirror of the configuration (a sluice extension: one per
+    /// analyser port and tunnel VLAN), present on every stacked DP for their transit and exit
+    /// rules. Empty on a DP that is not stacked.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub mirror_tunnels: Vec<Tunnel>,
 }
 
 impl Dp {
@@ -307,18 +312,20 @@ impl Dp {
     }
 
     /// Every tunnel of the configuration (tunnel ACLs are resolved on every DP), in ACL
-    /// order, each with the ACL it belongs to.
-    pub fn tunnels(&self) -> impl Iterator<Item = (AclId, &Tunnel)> + '_ {
-        self.acls.iter().enumerate().flat_map(|(i, acl)| {
+    /// order, each with the ACL it belongs to; then the remote mirrors' tunnels
+    /// ([`Dp::mirror_tunnels`], with no ACL).
+    pub fn tunnels(&self) -> impl Iterator<Item = (Option<AclId>, &Tunnel)> + '_ {
+        let acl_tunnels = self.acls.iter().enumerate().flat_map(|(i, acl)| {
             acl.rules
                 .iter()
                 .filter_map(|r| r.actions.output.as_ref())
                 .flat_map(|o| &o.actions)
                 .filter_map(move |a| match a {
-                    OutputAction::Tunnel(t) => Some((AclId(i), t)),
+                    OutputAction::Tunnel(t) => Some((Some(AclId(i)), t)),
                     _ => None,
                 })
-        })
+        });
+        acl_tunnels.chain(self.mirror_tunnels.iter().map(|t| (None, t)))
     }
 
     /// Where this DP sends packets into tunnels: each tunnel with the port whose `acls_in`
@@ -332,7 +339,7 @@ impl Dp {
         let dp_acls = self.dp_acls.iter().map(|a| (*a, None));
         port_acls.chain(dp_acls).flat_map(move |(acl, port)| {
             self.tunnels()
-                .filter(move |(a, _)| *a == acl)
+                .filter(move |(a, _)| *a == Some(acl))
                 .map(move |(_, t)| (t, port))
         })
     }
@@ -426,6 +433,10 @@ pub struct Port {
     /// The ports this port's traffic is copied to (FAUCET's internal meaning of `mirror`:
     /// the inverse of `mirror_sources`).
     pub mirror_destinations: Vec<PortNo>,
+    /// The ports of other DPs this port's traffic is copied to, each as the tunnel that
+    /// carries the copies (a sluice extension: `mirror: [{dp, port}]` on the analyser port).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub remote_mirror_destinations: Vec<Tunnel>,
     /// `stack`: the far end of a stack link.
     pub stack: Option<StackPeer>,
     /// `max_hosts` (default 255).

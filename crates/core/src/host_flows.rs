@@ -8,8 +8,8 @@
 //!  eth_dst_hairpin: {in_port=P, eth_dst=M, vlan_vid=V} -> [pop_vlan,] output:IN_PORT
 //! ```
 //!
-//! A destination on a mirrored port also outputs to the port's mirrors (after the tag is
-//! popped: the copy is what the host sees); with the egress pipeline, a destination flow
+//! A destination on a mirrored port also outputs to the port's mirrors, and to the groups of
+//! its remote mirrors (after the tag is popped: the copy is what the host sees); with the egress pipeline, a destination flow
 //! writes the port and VLAN into the metadata and goes to the egress tables instead of
 //! outputting (see [`crate::pipeline::egress`]).
 //!
@@ -29,7 +29,7 @@ use sluice_wire::MacAddr;
 
 use crate::fxhash::FxHashMap;
 use crate::pipeline::compile::vid_present;
-use crate::pipeline::{FlowKey, Layout, Table, egress, priority};
+use crate::pipeline::{FlowKey, Layout, Table, egress, priority, remote_mirror};
 
 /// Where `ofp_flow_mod`'s fields sit in the encoded message (OpenFlow 1.3.5 §7.3.4.1).
 const IDLE_TIMEOUT_AT: usize = 26;
@@ -111,8 +111,9 @@ pub struct HostFlows {
     /// Destination flows for a tagged and an untagged host.
     dst: [Template; 2],
     hairpin_dst: Option<[Template; 2]>,
-    /// The mirror destinations of mirrored ports, by port.
-    mirrors: FxHashMap<u32, Vec<PortNo>>,
+    /// The output-mirror actions of mirrored ports (outputs to local mirror ports, groups of
+    /// remote mirrors), by port.
+    mirrors: FxHashMap<u32, Vec<Action>>,
     /// The layout, when destinations go through the egress pipeline.
     egress: Option<Layout>,
 }
@@ -154,9 +155,16 @@ impl HostFlows {
         h.mirrors = dp
             .ports
             .values()
-            .filter(|p| !p.mirror_destinations.is_empty())
+            .filter(|p| {
+                !p.mirror_destinations.is_empty() || !p.remote_mirror_destinations.is_empty()
+            })
             .map(|p| {
-                let to = p.mirror_destinations.iter().map(|d| PortNo(d.0)).collect();
+                let to = p
+                    .mirror_destinations
+                    .iter()
+                    .map(|d| Action::output(PortNo(d.0)))
+                    .chain(remote_mirror::copy_actions(p))
+                    .collect();
                 (p.number.0, to)
             })
             .collect();
@@ -202,7 +210,7 @@ impl HostFlows {
             actions.push(Action::PopVlan);
         }
         if let Some(m) = self.mirrors.get(&port) {
-            actions.extend(m.iter().map(|d| Action::output(*d)));
+            actions.extend(m.iter().cloned());
         }
         actions.push(Action::output(out_port));
         actions

@@ -711,3 +711,120 @@ fn hosts_re_hung_behind_the_other_side_of_a_ring_are_reached() {
     net.cut_cable(2, 23);
     assert_eq!(places(&net.send(1, &to_3)), vec![(3, 1)]);
 }
+
+/// Remote mirroring (a sluice extension): sw2 port 3 (untagged) and port 4 (tagged) are
+/// mirrored to the analyser on sw1 port 12, in a ring whose direct sw1-sw2 link can fail.
+const REMOTE_MIRROR: &str = "
+vlans:
+  office: {vid: 100}
+dps:
+  sw1:
+    dp_id: 1
+    stack: {priority: 1}
+    interfaces:
+      1: {native_vlan: office}
+      10: {stack: {dp: sw2, port: 10}}
+      11: {stack: {dp: sw3, port: 11}}
+      12: {mirror: [{dp: sw2, port: 3}, {dp: sw2, port: 4}]}
+  sw2:
+    dp_id: 2
+    interfaces:
+      1: {native_vlan: office}
+      3: {native_vlan: office}
+      4: {tagged_vlans: [office]}
+      10: {stack: {dp: sw1, port: 10}}
+      12: {stack: {dp: sw3, port: 12}}
+  sw3:
+    dp_id: 3
+    interfaces:
+      1: {native_vlan: office}
+      11: {stack: {dp: sw1, port: 11}}
+      12: {stack: {dp: sw2, port: 12}}
+";
+
+/// The analyser port of [`REMOTE_MIRROR`].
+const ANALYSER: (u64, u32) = (1, 12);
+
+/// The copies a delivery list holds at the analyser.
+fn copies(d: &Deliveries) -> Vec<&Packet> {
+    d.iter()
+        .filter(|(dp, p, _)| (*dp, *p) == ANALYSER)
+        .map(|(_, _, pkt)| pkt)
+        .collect()
+}
+
+/// A frame as a host sent or received it: the same addresses and tags (not where it is).
+fn same_frame(a: &Packet, b: &Packet) -> bool {
+    (a.eth_src, a.eth_dst, a.vids(), a.eth_type) == (b.eth_src, b.eth_dst, b.vids(), b.eth_type)
+}
+
+#[test]
+fn a_remote_mirror_copies_both_directions_once_as_the_port_sees_them() {
+    let mut net = StackNet::new(REMOTE_MIRROR);
+    // In: what port 3 receives, flooded while unknown, and one untagged copy at the analyser.
+    let sent = frame(3, mac(3), MacAddr::BROADCAST);
+    let got = net.send(2, &sent);
+    let mut want = vec![(1, 1), (2, 1), (2, 4), (3, 1), ANALYSER];
+    want.sort_unstable();
+    assert_eq!(places(&got), want, "{got:?}");
+    assert_eq!(copies(&got).len(), 1);
+    assert!(same_frame(copies(&got)[0], &sent), "{got:?}");
+    // Out: a flood that reaches port 3 from another switch, copied as port 3 sends it.
+    let got = net.send(3, &frame(1, mac(31), MacAddr::BROADCAST));
+    let c = copies(&got);
+    assert_eq!(c.len(), 2, "ports 3 and 4 both send it: {got:?}");
+    assert_eq!(c.iter().filter(|p| p.vids().is_empty()).count(), 1);
+    assert_eq!(c.iter().filter(|p| p.vids() == vec![100]).count(), 1);
+    // Out, to a learned host: from another switch, and from the same switch.
+    for (dp, port, src) in [(3, 1, mac(31)), (2, 1, mac(21))] {
+        let sent = frame(port, src, mac(3));
+        let got = net.send(dp, &sent);
+        assert_eq!(places(&got), vec![ANALYSER, (2, 3)], "from sw{dp}: {got:?}");
+        assert!(same_frame(copies(&got)[0], &sent));
+    }
+    // In on the tagged port: the copy keeps its tag, as the port received it.
+    let sent = Packet::new(4)
+        .eth(mac(4), mac(31))
+        .vlan(100)
+        .eth_type(0x0800);
+    let got = net.send(2, &sent);
+    assert_eq!(places(&got), vec![ANALYSER, (3, 1)], "{got:?}");
+    assert!(same_frame(copies(&got)[0], &sent), "{got:?}");
+    // Traffic that does not touch the mirrored ports is not copied, and no host ever sees a
+    // tunnel's tag.
+    let got = net.send(1, &frame(1, mac(11), mac(31)));
+    assert_eq!(places(&got), vec![(3, 1)]);
+    let got = net.send(3, &frame(1, mac(31), MacAddr::BROADCAST));
+    assert!(
+        got.iter()
+            .filter(|(d, p, _)| ![(2, 4), ANALYSER].contains(&(*d, *p)))
+            .all(|(_, _, p)| p.vids().is_empty()),
+        "{got:?}"
+    );
+    assert!(got.iter().all(|(_, _, p)| p.vids().len() <= 1), "{got:?}");
+}
+
+#[test]
+fn a_remote_mirror_follows_the_stack_when_a_link_fails() {
+    let mut net = StackNet::new(REMOTE_MIRROR);
+    net.cut_cable(1, 10);
+    // Hosts behind stack ports are relearned after the tree moved.
+    net.send(3, &frame(1, mac(31), MacAddr::BROADCAST));
+    // The copies now cross sw3, still once each, both directions.
+    let sent = frame(3, mac(3), mac(31));
+    let got = net.send(2, &sent);
+    assert_eq!(places(&got), vec![ANALYSER, (3, 1)], "{got:?}");
+    assert!(same_frame(copies(&got)[0], &sent));
+    let got = net.send(3, &frame(1, mac(31), mac(3)));
+    assert_eq!(places(&got), vec![ANALYSER, (2, 3)], "{got:?}");
+    // With no way to sw1 at all, the copies are dropped and sw2 switches on.
+    net.cut_cable(2, 12);
+    let got = net.send(2, &frame(3, mac(3), mac(21)));
+    assert_eq!(
+        places(&got),
+        vec![(2, 1), (2, 4)],
+        "flooded locally: {got:?}"
+    );
+    let got = net.send(2, &frame(1, mac(21), mac(3)));
+    assert_eq!(places(&got), vec![(2, 3)], "{got:?}");
+}

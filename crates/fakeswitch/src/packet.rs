@@ -483,6 +483,10 @@ impl Packet {
     /// packet changed.
     pub fn set_field(&mut self, field: &OxmField) -> bool {
         let before = self.clone();
+        if let Some(port) = nxm_in_port(field) {
+            self.in_port = PortNo(u32::from(port));
+            return *self != before;
+        }
         let Some(kind) = field.kind() else {
             return false;
         };
@@ -637,6 +641,19 @@ impl fmt::Display for Packet {
             }
         }
         Ok(())
+    }
+}
+
+/// The port of a set-field of Open vSwitch's `NXM_OF_IN_PORT` (class 0, field 0, 16 bits):
+/// the one way Open vSwitch lets OpenFlow 1.3 change a packet's input port (it refuses the
+/// basic `in_port` field), so that the packet can be output to the port it came in by.
+pub(crate) fn nxm_in_port(field: &OxmField) -> Option<u16> {
+    match field {
+        OxmField::Other(raw) if raw.class == 0 && raw.field == 0 && !raw.has_mask => {
+            let bytes: [u8; 2] = raw.payload.as_ref().try_into().ok()?;
+            Some(u16::from_be_bytes(bytes))
+        }
+        _ => None,
     }
 }
 

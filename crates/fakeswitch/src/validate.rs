@@ -437,6 +437,9 @@ fn check_decode(a: &Action) -> Result<(), Rejection> {
 
 /// Set-field as Open vSwitch decodes it (§7.2.5: "the value ... must be valid").
 fn check_set_field(f: &OxmField) -> Result<(), Rejection> {
+    if crate::packet::nxm_in_port(f).is_some() {
+        return Ok(());
+    }
     let Some(kind) = f.kind() else {
         return reject(
             OfError::BadMatch(BadMatchCode::BadField),

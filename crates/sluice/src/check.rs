@@ -5,7 +5,9 @@
 //! the colon-separated FAUCET_CONFIG (default `/etc/faucet/faucet.yaml:/etc/ryu/faucet/faucet.yaml`).
 //! Exit status 0 when every file is valid (a one-line summary each, or with `--expand` the
 //! whole resolved configuration), 1 when any is not (every error found, with its file, line,
-//! column, YAML path and source line, on stderr).
+//! column, YAML path and source line, on stderr). A file that is valid only because sluice
+//! extensions are allowed (such as a remote `mirror`) is accepted, with a note at each use on
+//! stderr and "FAUCET rejects this file" in its summary.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -78,9 +80,15 @@ pub(crate) fn main(args: CheckArgs) -> anyhow::Result<()> {
                     };
                     write!(stdout, "{text}")?;
                 } else if !args.quiet {
+                    // Honest about what FAUCET would say: valid for sluice, but not FAUCET.
+                    let verdict = if loaded.uses_extensions() {
+                        "OK with sluice extensions (FAUCET rejects this file)"
+                    } else {
+                        "OK"
+                    };
                     writeln!(
                         stdout,
-                        "{}: OK, {}",
+                        "{}: {verdict}, {}",
                         path.display(),
                         loaded.config.summary()
                     )?;

@@ -1,8 +1,10 @@
-//! Remote mirroring on real Open vSwitch, as a user runs it: `sluice lab
-//! examples/remote-mirror.yaml` (two stacked switches; the host on sw2 port 3 mirrored to a
-//! loopback plug on sw2 port 5, whose ACL tunnels the copies to the analyser on sw1 port 12).
-//! Both directions of the mirrored host's traffic appear at the analyser, untagged, once
-//! each; other hosts' traffic does not; pings are unaffected.
+//! Remote mirroring on real Open vSwitch, as a user runs it: `sluice lab` on two stacked
+//! switches whose host on sw2 port 3 is mirrored to the analyser on sw1 port 12, in both forms:
+//! FAUCET's (`examples/remote-mirror.yaml`: port 3 mirrored to a loopback plug on sw2 port 5,
+//! whose ACL tunnels the copies) and sluice's one-pass form without a plug
+//! (`examples/remote-mirror-direct.yaml`). Both directions of the mirrored host's traffic
+//! appear at the analyser, untagged, once each; other hosts' traffic does not; no host sees a
+//! tagged frame; pings are unaffected.
 //!
 //! Needs root, Open vSwitch and tcpdump (`scripts/test` installs them).
 #![allow(clippy::unwrap_used)]
@@ -95,14 +97,36 @@ fn ping(netns: &str, to: &str, count: u32) -> bool {
         .success()
 }
 
+/// One lab at a time: each is two switches and a controller on a small machine.
+static ONE_LAB: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
 #[test]
 fn a_mirrored_hosts_traffic_reaches_the_analyser_on_another_switch() {
+    mirrored_traffic_reaches_the_analyser("remote-mirror.yaml");
+}
+
+#[test]
+fn a_remote_mirror_without_a_loopback_plug_does_the_same_in_one_pass() {
+    mirrored_traffic_reaches_the_analyser("remote-mirror-direct.yaml");
+}
+
+fn mirrored_traffic_reaches_the_analyser(example: &str) {
+    let _one = ONE_LAB
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     if let Err(e) = sluice_lab::preflight() {
         panic!("this test needs root and Open vSwitch (run scripts/test as root): {e}");
     }
-    let config = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples/remote-mirror.yaml");
+    let config = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../examples")
+        .join(example);
     let lab = LabProcess::start(&config);
     let analyser = Capture::here(&lab.far_end(0, 12), &["icmp"]);
+    // Every host, watching for tagged frames (a tunnel's copies must never reach a host).
+    let leaks: Vec<Capture> = [("sw1", "h1"), ("sw2", "h2"), ("sw2", "mirrored")]
+        .into_iter()
+        .map(|(dp, port)| Capture::in_netns(&lab.netns(dp, port), "eth0", &["vlan"]))
+        .collect();
     // The mirrored host (10.0.100.3, sw2 port 3) pings h2 on its own switch, and h1 on sw1;
     // h1 and h2 ping each other, unmirrored.
     assert!(ping(&lab.netns("sw2", "mirrored"), "10.0.100.2", 5));
@@ -145,4 +169,8 @@ fn a_mirrored_hosts_traffic_reaches_the_analyser_on_another_switch() {
         lines.iter().all(|l| !l.contains("802.1Q")),
         "copies arrive untagged: {lines:#?}"
     );
+    for leak in &leaks {
+        let seen = leak.lines.lock().unwrap().clone();
+        assert!(seen.is_empty(), "a host saw tagged frames: {seen:#?}");
+    }
 }

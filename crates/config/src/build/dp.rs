@@ -526,6 +526,7 @@ fn parse_one<'n>(
         multi_out: f.bool("multi_out").unwrap_or(true),
         idle_dst: f.bool("idle_dst").unwrap_or(true),
         has_externals: false,
+        mirror_tunnels: Vec::new(),
     };
     Some(DpDef {
         name,
@@ -723,7 +724,7 @@ fn finalize(
                 ),
             }
         }
-        if !p.mirror.is_empty() && p.coprocessor.is_none() {
+        if (!p.mirror.is_empty() || !p.remote_mirror.is_empty()) && p.coprocessor.is_none() {
             output_only.insert(p.number);
         }
     }
@@ -944,6 +945,7 @@ fn finalize(
                     .filter(|(_, sources)| sources.contains(&p.number))
                     .map(|(dest, _)| PortNo(*dest))
                     .collect(),
+                remote_mirror_destinations: Vec::new(),
                 stack,
                 max_hosts: p.max_hosts,
                 hairpin: p.hairpin,

@@ -7,7 +7,8 @@
 //!    `native_vlan`/`tagged_vlans` and creating the VLANs that are referenced by number only;
 //! 3. each DP again, now that every DP is known: stack peers, mirrors, ACLs (ports resolved,
 //!    rules compiled to check every match and action), routers;
-//! 4. the whole configuration: stack topology, duplicate `dp_id`s, unused routers.
+//! 4. the whole configuration: stack topology, duplicate `dp_id`s, remote mirrors (a sluice
+//!    extension), unused routers.
 //!
 //! Unlike FAUCET, which stops at the first problem, every problem is collected. An object with
 //! an error is left out of later steps, so one mistake does not cascade into many.
@@ -16,6 +17,7 @@ mod acl;
 mod dp;
 mod meter;
 mod port;
+mod remote_mirror;
 mod router;
 mod stack;
 mod vlan;
@@ -104,7 +106,9 @@ pub(crate) fn build(loaded: &Files, ctx: &mut Ctx<'_>) -> Option<Config> {
     let mut dps = dp::parse_all(ctx, &dp_entries, &globals);
     let all_vlans = vlan::all_vlans(&vlans, &dps);
     dp::finalize_all(ctx, &mut dps, &globals, &all_vlans);
-    let dp_models = stack::resolve(ctx, dps);
+    let analysers = remote_mirror::collect(&dps);
+    let mut dp_models = stack::resolve(ctx, dps);
+    remote_mirror::resolve(ctx, &analysers, &mut dp_models);
     router::check_used(ctx, &router_entries, &routers, &dp_models);
 
     if !ctx.errors.is_empty() {

@@ -117,6 +117,9 @@ pub(crate) struct PortDef<'n> {
     pub permanent_learn: bool,
     pub unicast_flood: bool,
     pub mirror: Vec<NameRef<'n>>,
+    /// The `{dp, port}` entries of `mirror`: ports of other DPs whose traffic this port
+    /// receives (a sluice extension, resolved by [`super::remote_mirror`]).
+    pub remote_mirror: Vec<NameRef<'n>>,
     /// `stack: {dp, port}` as written.
     pub stack: Option<(&'n str, &'n Node, String)>,
     /// `stack: null` written explicitly (FAUCET then refuses the port as a tunnel end).
@@ -762,18 +765,21 @@ fn parse_port<'n>(
         );
     }
 
+    let mut remote_mirror: Vec<NameRef<'n>> = Vec::new();
     let mirror: Vec<NameRef<'n>> = match original("mirror") {
         Some(Node {
             value: Value::Seq(items),
             ..
-        }) => items
-            .iter()
-            .enumerate()
-            .map(|(i, node)| NameRef {
+        }) => {
+            let refs = items.iter().enumerate().map(|(i, node)| NameRef {
                 node,
                 path: index(&join(path, "mirror"), i),
-            })
-            .collect(),
+            });
+            // `{dp, port}` entries name a port of another DP (a sluice extension).
+            let (remote, local) = refs.partition(|r| matches!(r.node.value, Value::Map(_)));
+            remote_mirror = remote;
+            local
+        }
         Some(node) if truthy(&node.value) => vec![NameRef {
             node,
             path: join(path, "mirror"),
@@ -813,6 +819,7 @@ fn parse_port<'n>(
         permanent_learn: f.bool("permanent_learn").unwrap_or(false),
         unicast_flood: f.bool("unicast_flood").unwrap_or(true),
         mirror,
+        remote_mirror,
         stack,
         stack_null: f.is_null("stack"),
         max_hosts: f.int("max_hosts").map_or(255, sat_i64),

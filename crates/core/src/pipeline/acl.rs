@@ -186,16 +186,17 @@ pub fn unmatchable(dp: &Dp) -> Vec<Unmatched> {
     out
 }
 
-/// Whether some ACL of `dp` outputs to a fast-failover group (so the switch's groups must be
-/// read before it is programmed).
+/// Whether some ACL of `dp` outputs to a fast-failover group, or a port of `dp` is mirrored
+/// to another DP (so the switch's groups must be read before it is programmed).
 pub fn uses_groups(dp: &Dp) -> bool {
-    dp.acls.iter().flat_map(|a| &a.rules).any(|r| {
-        r.actions.output.as_ref().is_some_and(|o| {
-            o.actions
-                .iter()
-                .any(|s| matches!(s, OutputAction::Failover { .. }))
+    super::remote_mirror::uses_groups(dp)
+        || dp.acls.iter().flat_map(|a| &a.rules).any(|r| {
+            r.actions.output.as_ref().is_some_and(|o| {
+                o.actions
+                    .iter()
+                    .any(|s| matches!(s, OutputAction::Failover { .. }))
+            })
         })
-    })
 }
 
 /// Whether a port's input goes through the pipeline: FAUCET sets up only the ports in a

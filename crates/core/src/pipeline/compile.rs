@@ -17,7 +17,7 @@ use sluice_wire::MacAddr;
 
 use super::flow::{Flow, FlowSet};
 use super::tables::{Layout, Table};
-use super::{acl, copro, egress, tunnel};
+use super::{acl, copro, egress, remote_mirror, tunnel};
 use crate::fxhash::FxHashMap;
 use crate::stack::StackView;
 
@@ -140,10 +140,7 @@ pub fn compile_stacked(dp: &Dp, up: &BTreeSet<CfgPort>, stack: &StackView) -> Co
         layout: &layout,
         up,
         flooding,
-        special_floods: dp
-            .ports
-            .values()
-            .any(|p| p.hairpin || !p.mirror_destinations.is_empty()),
+        special_floods: dp.ports.values().any(|p| p.hairpin || mirrored(p)),
         flows: FlowSet::with_capacity(estimate_flows(dp)),
         groups: BTreeMap::new(),
         stack,
@@ -168,6 +165,7 @@ pub fn compile_stacked(dp: &Dp, up: &BTreeSet<CfgPort>, stack: &StackView) -> Co
     };
     acl::compile(dp, &layout, &live, &mut out);
     tunnel::compile(dp, &layout, &live, &mut out);
+    remote_mirror::groups(dp, stack, out.groups);
     egress::compile(dp, &layout, &live, out.flows);
     copro::compile(dp, &layout, &live, out.flows);
     Compiled {
@@ -257,11 +255,13 @@ impl Compiler<'_> {
             .first_of(&[Table::Classification, Table::EthSrc])
     }
 
-    /// Input-mirror outputs of a port (a copy of what it receives, as received).
+    /// Input-mirror outputs of a port (a copy of what it receives, as received), local and
+    /// remote.
     fn mirror_outputs(&self, port: &Port) -> Vec<Action> {
         port.mirror_destinations
             .iter()
             .map(|d| Action::output(of_port(*d)))
+            .chain(remote_mirror::copy_actions(port))
             .collect()
     }
 
@@ -471,10 +471,13 @@ impl Compiler<'_> {
             return actions;
         }
         let port = |p: &CfgPort| self.dp.ports.get(p).map(|p| &**p);
-        let in_mirrors: Option<BTreeSet<CfgPort>> =
+        let in_mirrors: Option<MirrorSet> =
             in_port.map(|p| port(&p).map(mirror_set).unwrap_or_default());
-        let part = |members: &[CfgPort]| -> Vec<PortNo> {
+        // A part's outputs, then the copies for its members' remote mirrors (taken with the
+        // tag as the members send the frame: on for tagged members, off for untagged ones).
+        let part = |members: &[CfgPort]| -> (Vec<PortNo>, Vec<Action>) {
             let mut out: Vec<PortNo> = Vec::with_capacity(members.len());
+            let mut copies: Vec<Action> = Vec::new();
             for p in members {
                 let cfg = port(p);
                 if Some(*p) == in_port {
@@ -485,21 +488,29 @@ impl Compiler<'_> {
                 }
                 out.push(of_port(*p));
                 if let Some(c) = cfg
-                    && !c.mirror_destinations.is_empty()
+                    && mirrored(c)
                     && in_mirrors.as_ref() != Some(&mirror_set(c))
                 {
                     out.extend(c.mirror_destinations.iter().map(|d| of_port(*d)));
+                    for a in remote_mirror::copy_actions(c) {
+                        if !copies.contains(&a) {
+                            copies.push(a);
+                        }
+                    }
                 }
             }
             out.sort_unstable();
             out.dedup();
-            out
+            (out, copies)
         };
-        let mut actions: Vec<Action> = part(tagged).into_iter().map(Action::output).collect();
-        let untagged = part(untagged);
-        if !untagged.is_empty() {
+        let (outputs, copies) = part(tagged);
+        let mut actions: Vec<Action> = outputs.into_iter().map(Action::output).collect();
+        actions.extend(copies);
+        let (outputs, copies) = part(untagged);
+        if !outputs.is_empty() {
             actions.push(Action::PopVlan);
-            actions.extend(untagged.into_iter().map(Action::output));
+            actions.extend(outputs.into_iter().map(Action::output));
+            actions.extend(copies);
         }
         actions
     }
@@ -559,7 +570,7 @@ impl Compiler<'_> {
                             self.dp
                                 .ports
                                 .get(p)
-                                .is_some_and(|c| c.hairpin || !c.mirror_destinations.is_empty())
+                                .is_some_and(|c| c.hairpin || mirrored(c))
                         })
                         .collect()
                 };
@@ -605,9 +616,23 @@ impl Compiler<'_> {
     }
 }
 
-/// A port's mirror destinations, as a set.
-fn mirror_set(p: &Port) -> BTreeSet<CfgPort> {
-    p.mirror_destinations.iter().copied().collect()
+/// Where a port's traffic is mirrored: local ports, and the VLANs of remote mirror tunnels.
+type MirrorSet = (BTreeSet<CfgPort>, BTreeSet<Vid>);
+
+/// A port's mirror destinations, as sets.
+fn mirror_set(p: &Port) -> MirrorSet {
+    (
+        p.mirror_destinations.iter().copied().collect(),
+        p.remote_mirror_destinations
+            .iter()
+            .map(|t| t.tunnel_id)
+            .collect(),
+    )
+}
+
+/// Whether a port's traffic is mirrored anywhere, on this DP or another.
+fn mirrored(p: &Port) -> bool {
+    !p.mirror_destinations.is_empty() || !p.remote_mirror_destinations.is_empty()
 }
 
 /// Whether a frame from `port` needs its own flood rule: the rule for the whole VLAN does
@@ -634,13 +659,13 @@ fn differs(vlan_actions: &[Action], port_actions: &[Action], port: PortNo) -> bo
             || others(vlan_actions) != others(port_actions))
 }
 
-/// Flood buckets (`group_table`): one per output, each with the actions before it (the tag
-/// pop for untagged members).
+/// Flood buckets (`group_table`): one per output (or remote mirror copy), each with the
+/// actions before it (the tag pop for untagged members).
 fn flood_buckets(actions: &[Action]) -> Vec<Bucket> {
     let mut before: Vec<Action> = Vec::new();
     let mut buckets = Vec::new();
     for a in actions {
-        if matches!(a, Action::Output { .. }) {
+        if matches!(a, Action::Output { .. } | Action::Group(_)) {
             let mut b = before.clone();
             b.push(a.clone());
             buckets.push(Bucket::new(b));

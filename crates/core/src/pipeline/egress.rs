@@ -71,6 +71,8 @@ pub(super) fn compile(dp: &Dp, layout: &Layout, live: &[&Port], flows: &mut Flow
             if untagged {
                 actions.push(Action::PopVlan);
             }
+            // Remote mirrors copy the frame as the port sends it (a sluice extension).
+            actions.extend(super::remote_mirror::copy_actions(port));
             actions.push(Action::output(PortNo(port.number.0)));
             let ins = vec![Instruction::ApplyActions(actions)];
             flows.insert(Flow::new(table, high, m, dp.cookie, ins));

@@ -1,6 +1,7 @@
 //! From configuration to flows: the table layout ([`tables`]), flows and flow sets
 //! ([`flow`]), the compiler ([`compile`]) with its ACLs ([`acl`], [`acl_match`],
-//! [`nicira`]), egress pipeline ([`egress`]) and coprocessor ports ([`copro`]), and
+//! [`nicira`]), egress pipeline ([`egress`]), coprocessor ports ([`copro`]), tunnels
+//! ([`tunnel`]) and remote mirrors ([`remote_mirror`]), and
 //! programming by difference ([`diff`], [`meters`]).
 
 pub mod acl;
@@ -12,6 +13,7 @@ pub mod egress;
 pub mod flow;
 pub mod meters;
 pub mod nicira;
+pub mod remote_mirror;
 pub mod tables;
 pub mod tunnel;
 

@@ -87,6 +87,21 @@ impl NxField {
     }
 }
 
+/// `NXM_OF_IN_PORT` (class 0, field 0, 16 bits): Open vSwitch sets a packet's input port
+/// through this field in OpenFlow 1.3 (it refuses the basic `in_port` OXM in a set-field).
+const NXM_OF_IN_PORT: (u16, u8) = (0x0000, 0);
+
+/// The set-field that changes a packet's input port to `port` (Open vSwitch only), so that
+/// it can then be output to the port it came in by.
+pub fn set_in_port(port: u16) -> Action {
+    Action::SetField(OxmField::Other(RawOxm {
+        class: NXM_OF_IN_PORT.0,
+        field: NXM_OF_IN_PORT.1,
+        has_mask: false,
+        payload: Bytes::copy_from_slice(&port.to_be_bytes()),
+    }))
+}
+
 /// A Nicira action: the experimenter action with this subtype and body.
 fn nx_action(subtype: u16, body: &[u8]) -> Action {
     let mut data = Vec::with_capacity(2 + body.len() + 8);

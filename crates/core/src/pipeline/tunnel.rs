@@ -76,13 +76,19 @@ pub(super) fn entry_actions(
     let Some(next) = stack.next_hop.get(&tunnel.dst_dp.0) else {
         return;
     };
-    actions.extend([
+    actions.extend(encapsulate(tunnel, *next));
+    actions.push(Action::PopVlan);
+}
+
+/// The actions that send the packet as it is into `tunnel` through the stack port `next`:
+/// tagged with the tunnel's VLAN and priority on top of whatever tags it has.
+pub(super) fn encapsulate(tunnel: &Tunnel, next: u32) -> [Action; 4] {
+    [
         Action::PushVlan(TPID),
         Action::SetField(OxmField::VlanVid(tunnel.tunnel_id.0 | OFPVID_PRESENT, None)),
         Action::SetField(OxmField::VlanPcp(pcp(tunnel))),
-        Action::output(PortNo(*next)),
-        Action::PopVlan,
-    ]);
+        Action::output(PortNo(next)),
+    ]
 }
 
 /// The transit and exit rules of every tunnel of the configuration on `dp`, for its stack

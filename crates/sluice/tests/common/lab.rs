@@ -136,6 +136,16 @@ impl Capture {
         Capture::spawn(cmd)
     }
 
+    /// As [`Capture::filtered`], inside the network namespace `netns`.
+    pub fn in_netns(netns: &str, iface: &str, filter: &[&str]) -> Capture {
+        let mut cmd = Command::new("ip");
+        cmd.args([
+            "netns", "exec", netns, "tcpdump", "-n", "-e", "-l", "-i", iface,
+        ])
+        .args(filter);
+        Capture::spawn(cmd)
+    }
+
     /// Runs a tcpdump command and returns once it is listening.
     fn spawn(mut cmd: Command) -> Capture {
         let mut child = cmd
