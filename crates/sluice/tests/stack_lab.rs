@@ -7,7 +7,8 @@
 //! after `max_lldp_lost` intervals, and when the root switch leaves the next one by priority
 //! takes over until it returns. An ordinary switch outside the stack, cabled to two of its
 //! switches on `loop_protect_external` ports, neither loops nor doubles a broadcast, and its
-//! host stays reachable when one of its cables is cut.
+//! host stays reachable when one of its cables is cut. A `bi_directional` tunnel carries a
+//! device's tagged answers back to the port the tunnel starts from, untagged.
 //!
 //! Beacons go out every second (`lldp_beacon: {send_interval: 1}`) to keep the tests short.
 //! The time from a cut to the matrix holding again, and from the root leaving to the new
@@ -599,4 +600,93 @@ fn an_outside_switch_cabled_to_two_stack_switches_neither_loops_nor_doubles() {
     );
     assert_matrix(&r, "with sw2's cable to the outside cut");
     assert_broadcast_seen_once_from(&r, "with sw2's cable to the outside cut", &[&outside]);
+}
+
+/// A bi-directional tunnel across the ring: ICMP from h2 (sw2 port 1) goes to a device on
+/// sw3 port 5 (its own VLAN, so only the tunnel brings it anything), which answers into the
+/// tunnel's return path: tagged with the tunnel's VLAN 300 and priority 4.
+const BIDI: &str = "
+vlans:
+  office: {vid: 100}
+  device: {vid: 200}
+acls:
+  to-device:
+    - rule:
+        dl_type: 0x800
+        ip_proto: 1
+        actions:
+          allow: true
+          output:
+            tunnel: {dp: sw3, port: 5, tunnel_id: 300, bi_directional: true}
+    - rule: {actions: {allow: true}}
+dps:
+  sw1:
+    dp_id: 0x1
+    stack: {priority: 1}
+    lldp_beacon: {send_interval: 1}
+    interfaces:
+      1: {name: h1, native_vlan: office}
+      10: {name: to-sw2, stack: {dp: sw2, port: 10}}
+      11: {name: to-sw3, stack: {dp: sw3, port: 11}}
+  sw2:
+    dp_id: 0x2
+    lldp_beacon: {send_interval: 1}
+    interfaces:
+      1: {name: h2, native_vlan: office, acls_in: [to-device]}
+      10: {name: to-sw1, stack: {dp: sw1, port: 10}}
+  sw3:
+    dp_id: 0x3
+    lldp_beacon: {send_interval: 1}
+    interfaces:
+      5: {name: dev, native_vlan: device}
+      11: {name: to-sw1, stack: {dp: sw1, port: 11}}
+";
+
+#[test]
+fn a_bi_directional_tunnel_brings_the_device_answers_back_untagged() {
+    let (r, _topo) = start_stack(BIDI, 2, 1);
+    let (h1, h2, dev) = (
+        endpoint(&r, 1, 1, 100),
+        endpoint(&r, 2, 1, 100),
+        endpoint(&r, 3, 5, 200),
+    );
+    let hosts = r.lab.hosts();
+    // There: h2's ping reaches the device, untagged.
+    let at_dev = Capture::filtered(&hosts[dev.host], &dev.iface, &["icmp"]);
+    assert!(ping_once(&r, &h2, &h1), "h2 and h1 still switch");
+    common::lab::eventually("h2's ping at the device", || {
+        at_dev
+            .lines
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|l| l.contains(&format!("{} > ", h2.mac)) && !l.contains("802.1Q"))
+    });
+    // Back: a frame the device sends tagged 300 with priority 4 comes out at h2, untagged.
+    let at_h2 = Capture::filtered(&hosts[h2.host], &h2.iface, &["ether", "proto", "0x88b5"]);
+    let mac = |m: [u8; 6]| m.iter().map(|b| format!("\\x{b:02x}")).collect::<String>();
+    let send = format!(
+        "import socket; s = socket.socket(socket.AF_PACKET, socket.SOCK_RAW); \
+         s.bind(('{}', 0)); \
+         s.send(b'{}{}\\x81\\x00\\x81\\x2c\\x88\\xb5' + b'sluice bidi'.ljust(46, b'.'))",
+        dev.iface,
+        mac(h2.mac.0),
+        mac(dev.mac.0),
+    );
+    hosts[dev.host].exec(&["python3", "-c", &send]).unwrap();
+    // tcpdump prints a header line per frame (then a hex dump of an unknown payload).
+    let from_dev = format!("{} > {}", dev.mac, h2.mac);
+    let arrived = || -> Vec<String> {
+        let lines = at_h2.lines.lock().unwrap();
+        lines
+            .iter()
+            .filter(|l| l.contains(&from_dev))
+            .cloned()
+            .collect()
+    };
+    common::lab::eventually("the device's answer at h2", || !arrived().is_empty());
+    std::thread::sleep(Duration::from_millis(500));
+    let got = arrived();
+    assert_eq!(got.len(), 1, "once: {got:?}");
+    assert!(!got[0].contains("802.1Q"), "untagged: {got:?}");
 }
