@@ -582,6 +582,22 @@ fn a_tunnel_carries_matching_traffic_to_a_port_of_another_switch() {
         .eth_type(0x0800);
     let got = net.send(1, &sneaky);
     assert!(!places(&got).contains(&(3, 5)), "{got:?}");
+    // The tunnel's VLAN is not a VLAN to switch: a frame on it that is not tunnelled (no
+    // priority 3) is neither learned nor flooded across the stack.
+    let stray = Packet::new(10)
+        .eth(mac(7), MacAddr::BROADCAST)
+        .vlan(101)
+        .eth_type(0x0800);
+    net.notes.clear();
+    let got = net.send(1, &stray);
+    assert!(got.is_empty(), "{got:?}");
+    assert!(
+        !net.notes
+            .iter()
+            .any(|n| matches!(n, Notification::HostLearned { mac: m, .. } if *m == mac(7))),
+        "{:?}",
+        net.notes
+    );
 }
 
 /// [`TUNNEL`] made bi-directional: frames the device on sw3 port 5 sends back tagged with the

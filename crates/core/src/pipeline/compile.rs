@@ -407,7 +407,15 @@ impl Compiler<'_> {
     /// source is learned (a higher-priority host flow then takes it).
     fn learning_rules(&mut self) {
         let next = self.layout.first_of(&[Table::EthDstHairpin, Table::EthDst]);
-        let vids: Vec<Vid> = self.dp.vlans.keys().copied().collect();
+        // Tunnel VLANs (`reserved_internal_vlan`) get no flows of their own, as in FAUCET:
+        // their frames never leave the port ACL table.
+        let vids: Vec<Vid> = self
+            .dp
+            .vlans
+            .values()
+            .filter(|v| !v.reserved_internal_vlan)
+            .map(|v| v.vid)
+            .collect();
         for vid in vids {
             let m = Match::new().with(OxmField::VlanVid(vid_present(vid), None));
             let to_ctl = Action::Output {
@@ -532,6 +540,7 @@ impl Compiler<'_> {
             .dp
             .vlans
             .values()
+            .filter(|v| !v.reserved_internal_vlan)
             .map(|v| (v.vid, v.unicast_flood))
             .collect();
         for (vid, unicast_flood) in vlans {
