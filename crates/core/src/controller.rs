@@ -339,6 +339,17 @@ impl Controller {
         }
         self.config = Some(Arc::clone(&config));
         self.stack = Stack::from_config(&config, self.stack.as_ref());
+        // Switches already connected say nothing more about their ports: tell the new stack
+        // what they said (a DP or port that just became stacked or external, say).
+        if let Some(stack) = &mut self.stack {
+            let mut changes = Vec::new();
+            for (dp_id, dp) in &self.datapaths {
+                let links: Vec<(u32, bool)> =
+                    dp.ports.iter().map(|(no, p)| (no.0, p.is_up())).collect();
+                stack.dp_up(*dp_id, &links, &mut changes);
+            }
+            stack.recompute();
+        }
         self.apply_stack(true, None, out);
         out.push(Output::Notify(Notification::ConfigApplied { files }));
         out.extend(restarts.into_iter().map(|(dp_id, restart)| {

@@ -659,18 +659,10 @@ pub fn program(have: &Compiled, want: &Compiled) -> Vec<Message> {
         .unwrap_or(flow_msgs.len());
     let (flow_deletes, flow_adds) = flow_msgs.split_at(split);
     let mut msgs: Vec<Message> = flow_deletes.to_vec();
-    for id in have
-        .groups
-        .keys()
-        .filter(|id| !want.groups.contains_key(id))
-    {
-        msgs.push(Message::GroupMod(GroupMod {
-            command: GroupModCommand::Delete,
-            group_id: *id,
-            ..have.groups[id].clone()
-        }));
-    }
-    for (id, g) in &want.groups {
+    // Groups are added and modified from the highest id down, and deleted after that from the
+    // lowest up: a flood group (ids below 0x2000) may chain to a remote mirror's group (0x10000
+    // and up), which must exist before anything refers to it and stay until nothing does.
+    for (id, g) in want.groups.iter().rev() {
         match have.groups.get(id) {
             Some(old) if old.group_type == g.group_type && old.buckets == g.buckets => {}
             Some(_) => msgs.push(Message::GroupMod(GroupMod {
@@ -679,6 +671,19 @@ pub fn program(have: &Compiled, want: &Compiled) -> Vec<Message> {
             })),
             None => msgs.push(Message::GroupMod(g.clone())),
         }
+    }
+    for id in have
+        .groups
+        .keys()
+        .filter(|id| !want.groups.contains_key(id))
+    {
+        // A delete carries no buckets (OpenFlow 1.3.5 §7.3.4.2).
+        msgs.push(Message::GroupMod(GroupMod {
+            command: GroupModCommand::Delete,
+            group_type: have.groups[id].group_type,
+            group_id: *id,
+            buckets: Vec::new(),
+        }));
     }
     let (meter_deletes, meter_adds) = pipeline::meters::program(&have.meters, &want.meters);
     msgs.splice(flow_deletes.len()..flow_deletes.len(), meter_deletes);

@@ -686,6 +686,26 @@ fn an_external_network_joined_at_two_switches_gets_one_copy_and_no_loop() {
     assert_eq!((places(&got), outside), (vec![], 1), "{got:?}");
 }
 
+#[test]
+fn external_ports_added_by_a_reload_forward_at_once() {
+    // The ring has the ports from the start (cabled to nothing), not yet external.
+    let plain = ring_with_external().replace(", loop_protect_external: true", "");
+    let mut net = StackNet::new(&plain);
+    let config = sluice_config::load_str(&ring_with_external())
+        .unwrap()
+        .config;
+    let out = net.ctl.handle(net.now(), Event::Reload(Box::new(config)));
+    net.run(out);
+    let external = [(2, 5), (3, 5)];
+    let bcast = frame(1, mac(1), MacAddr::BROADCAST);
+    let (got, outside) = net.send_with_external(Some((1, &bcast)), &external);
+    assert_eq!(
+        (places(&got), outside),
+        (vec![(2, 1), (3, 1)], 1),
+        "{got:?}"
+    );
+}
+
 /// Four switches in a ring; sw3 hangs off sw2 until the sw2-sw3 link fails, then off sw4.
 /// The root's own view does not change (its tree ports stay 10 and 13), but what is behind
 /// them does.
@@ -843,4 +863,28 @@ fn a_remote_mirror_follows_the_stack_when_a_link_fails() {
     );
     let got = net.send(2, &frame(1, mac(21), mac(3)));
     assert_eq!(places(&got), vec![(2, 3)], "{got:?}");
+}
+
+#[test]
+fn a_remote_mirror_copies_through_flood_groups_too() {
+    // With group_table, the flood groups chain to the mirror's group: it must exist first.
+    let yaml = REMOTE_MIRROR.replace("    dp_id: 2\n", "    dp_id: 2\n    group_table: true\n");
+    let mut net = StackNet::new(&yaml);
+    let got = net.send(3, &frame(1, mac(31), MacAddr::BROADCAST));
+    assert_eq!(copies(&got).len(), 2, "ports 3 and 4 both send it: {got:?}");
+    let sent = frame(3, mac(3), MacAddr::BROADCAST);
+    let got = net.send(2, &sent);
+    assert_eq!(copies(&got).len(), 1, "{got:?}");
+    // The mirror goes away again: the groups go in an order the switch accepts.
+    let config = sluice_config::load_str(&yaml.replace(
+        "      12: {mirror: [{dp: sw2, port: 3}, {dp: sw2, port: 4}]}\n",
+        "",
+    ))
+    .unwrap()
+    .config;
+    let out = net.ctl.handle(net.now(), Event::Reload(Box::new(config)));
+    net.run(out);
+    let got = net.send(2, &sent);
+    assert!(copies(&got).is_empty(), "{got:?}");
+    assert!(places(&got).contains(&(3, 1)), "{got:?}");
 }
