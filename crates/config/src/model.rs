@@ -511,6 +511,12 @@ impl Port {
             .into_iter()
             .chain(self.tagged_vlans.iter().copied())
     }
+
+    /// Whether the port's traffic is mirrored anywhere, to ports of its own DP or (a sluice
+    /// extension) of another.
+    pub fn is_mirrored(&self) -> bool {
+        !self.mirror_destinations.is_empty() || !self.remote_mirror_destinations.is_empty()
+    }
 }
 
 /// Port-level `lldp_beacon`.

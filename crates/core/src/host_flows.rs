@@ -9,9 +9,9 @@
 //! ```
 //!
 //! A destination on a mirrored port also outputs to the port's mirrors, and to the groups of
-//! its remote mirrors (after the tag is popped: the copy is what the host sees); with the egress pipeline, a destination flow
-//! writes the port and VLAN into the metadata and goes to the egress tables instead of
-//! outputting (see [`crate::pipeline::egress`]).
+//! its remote mirrors (after the tag is popped: the copy is what the host sees); with the
+//! egress pipeline, a destination flow writes the port and VLAN into the metadata and goes to
+//! the egress tables instead of outputting (see [`crate::pipeline::egress`]).
 //!
 //! Learning is the controller's hottest path, so each of these is encoded once per DP with
 //! placeholder values (through the same typed encoder as every other message) and, per
@@ -155,9 +155,7 @@ impl HostFlows {
         h.mirrors = dp
             .ports
             .values()
-            .filter(|p| {
-                !p.mirror_destinations.is_empty() || !p.remote_mirror_destinations.is_empty()
-            })
+            .filter(|p| p.is_mirrored())
             .map(|p| {
                 let to = p
                     .mirror_destinations

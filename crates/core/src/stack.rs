@@ -258,11 +258,10 @@ impl Stack {
             for port in dp.ports.values() {
                 if port.loop_protect_external && port.enabled && port.stack.is_none() {
                     let key = (id, port.number.0);
-                    let vlans = port.native_vlan.iter().chain(&port.tagged_vlans);
                     let up = old
                         .and_then(|o| o.externals.get(&key))
                         .is_some_and(|e| e.up);
-                    let vlans = vlans.map(|v| v.0).collect();
+                    let vlans = port.vlans().map(|v| v.0).collect();
                     stack.externals.insert(key, External { vlans, up });
                 }
             }

@@ -244,15 +244,11 @@ impl Lab {
                     }
                 }
                 Wiring::Plain => {
-                    let veth = Veth::create(iface, &format!("{iface}n"))?;
-                    quiet_root_end(veth.a())?;
-                    quiet_root_end(veth.b())?;
+                    let veth = veth_to_nothing(iface)?;
                     lab.veths.push(veth);
                 }
                 Wiring::Loopback => {
-                    let veth = Veth::create(iface, &format!("{iface}n"))?;
-                    quiet_root_end(veth.a())?;
-                    quiet_root_end(veth.b())?;
+                    let veth = veth_to_nothing(iface)?;
                     veth.loop_back_b()?;
                     lab.veths.push(veth);
                 }
@@ -260,9 +256,7 @@ impl Lab {
                     if lab.external.is_none() {
                         lab.external = Some(Bridge::create_standalone(&lab.prefix.name("ext"))?);
                     }
-                    let veth = Veth::create(iface, &format!("{iface}n"))?;
-                    quiet_root_end(veth.a())?;
-                    quiet_root_end(veth.b())?;
+                    let veth = veth_to_nothing(iface)?;
                     let mut far = vec![PortSpec::with(veth.b(), &[])];
                     lab.veths.push(veth);
                     if let Some((spec, endpoints)) = host {
@@ -470,6 +464,15 @@ fn sanitize(s: &str, max: usize) -> String {
         .filter(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '-')
         .take(max)
         .collect()
+}
+
+/// A veth whose root-namespace end `iface` becomes a switch port, its other end `<iface>n`
+/// left in the root namespace for the caller to plug something into (both ends quiet).
+fn veth_to_nothing(iface: &str) -> Result<Veth, LabError> {
+    let veth = Veth::create(iface, &format!("{iface}n"))?;
+    quiet_root_end(veth.a())?;
+    quiet_root_end(veth.b())?;
+    Ok(veth)
 }
 
 /// Plans the lab: names, addresses, what sits behind each port.

@@ -140,7 +140,7 @@ pub fn compile_stacked(dp: &Dp, up: &BTreeSet<CfgPort>, stack: &StackView) -> Co
         layout: &layout,
         up,
         flooding,
-        special_floods: dp.ports.values().any(|p| p.hairpin || mirrored(p)),
+        special_floods: dp.ports.values().any(|p| p.hairpin || p.is_mirrored()),
         flows: FlowSet::with_capacity(estimate_flows(dp)),
         groups: BTreeMap::new(),
         stack,
@@ -496,7 +496,7 @@ impl Compiler<'_> {
                 }
                 out.push(of_port(*p));
                 if let Some(c) = cfg
-                    && mirrored(c)
+                    && c.is_mirrored()
                     && in_mirrors.as_ref() != Some(&mirror_set(c))
                 {
                     out.extend(c.mirror_destinations.iter().map(|d| of_port(*d)));
@@ -579,7 +579,7 @@ impl Compiler<'_> {
                             self.dp
                                 .ports
                                 .get(p)
-                                .is_some_and(|c| c.hairpin || mirrored(c))
+                                .is_some_and(|c| c.hairpin || c.is_mirrored())
                         })
                         .collect()
                 };
@@ -637,11 +637,6 @@ fn mirror_set(p: &Port) -> MirrorSet {
             .map(|t| t.tunnel_id)
             .collect(),
     )
-}
-
-/// Whether a port's traffic is mirrored anywhere, on this DP or another.
-fn mirrored(p: &Port) -> bool {
-    !p.mirror_destinations.is_empty() || !p.remote_mirror_destinations.is_empty()
 }
 
 /// Whether a frame from `port` needs its own flood rule: the rule for the whole VLAN does

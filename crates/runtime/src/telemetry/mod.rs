@@ -669,14 +669,9 @@ dps:
         )
     }
 
-    fn json(e: &EventRecord) -> serde_json::Value {
-        let mut s = String::new();
-        e.to_json(&mut s);
-        serde_json::from_str(&s).unwrap()
-    }
-
-    #[tokio::test]
-    async fn stack_state_and_topology_events() {
+    /// A controller on `STACK_YAML` and telemetry with an event queue, the start-up events
+    /// taken.
+    async fn stack_telemetry() -> (Controller, Telemetry, Arc<EventQueue>) {
         let config = sluice_config::load_str(STACK_YAML).unwrap().config;
         let core = Controller::with_config(config, 1);
         let (tx, _rx) = watch::channel(Arc::default());
@@ -685,6 +680,18 @@ dps:
         t.set_events(queue.clone(), None);
         t.started(&core);
         queue.take().await;
+        (core, t, queue)
+    }
+
+    fn json(e: &EventRecord) -> serde_json::Value {
+        let mut s = String::new();
+        e.to_json(&mut s);
+        serde_json::from_str(&s).unwrap()
+    }
+
+    #[tokio::test]
+    async fn stack_state_and_topology_events() {
+        let (core, mut t, queue) = stack_telemetry().await;
         let (root_ports, links_up) = split_stack();
         t.observe(
             &core,
@@ -733,14 +740,7 @@ dps:
 
     #[tokio::test]
     async fn a_host_learned_on_a_stack_port_names_the_far_end() {
-        let config = sluice_config::load_str(STACK_YAML).unwrap().config;
-        let core = Controller::with_config(config, 1);
-        let (tx, _rx) = watch::channel(Arc::default());
-        let mut t = Telemetry::new(tx, (Duration::from_secs(5), Duration::from_secs(15)));
-        let queue = EventQueue::new(100);
-        t.set_events(queue.clone(), None);
-        t.started(&core);
-        queue.take().await;
+        let (core, mut t, queue) = stack_telemetry().await;
         let learned = |port| {
             Output::Notify(Notification::HostLearned {
                 dp_id: 2,
