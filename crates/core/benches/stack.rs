@@ -2,7 +2,9 @@
 //! recomputed after a link change in under 1 ms): 100 DPs in a ring with a chord from each
 //! DP to the one 10 further on (200 links), 20 host ports over 10 VLANs each. Measures
 //! `Stack::recompute` after a link goes down (root election, tree, next hops) and the flood
-//! rules of every DP compiled again for the new tree.
+//! rules of every DP compiled again for the new tree; and the recompute again with VLANs
+//! that learn by the shortest path (`edge_learn_stack_root: false`: next hops from every DP
+//! to every other).
 //!
 //! Run: `cargo bench -p sluice-core --bench stack`.
 
@@ -32,10 +34,15 @@ fn peers(d: u32) -> [(u32, u32); 4] {
     ]
 }
 
-fn config() -> Config {
+fn config(shortest: bool) -> Config {
     let mut y = String::from("vlans:\n");
     for v in 0..VLANS {
-        let _ = writeln!(y, "  v{v}: {{vid: {}}}", 100 + v);
+        let _ = writeln!(
+            y,
+            "  v{v}: {{vid: {}, edge_learn_stack_root: {}}}",
+            100 + v,
+            !shortest
+        );
     }
     y.push_str("dps:\n");
     for d in 1..=DPS {
@@ -81,26 +88,35 @@ fn all_up(config: &Config) -> Stack {
     stack
 }
 
+/// Recomputes `stack` after sw1's ring link to sw2 goes down, or comes back.
+fn link_change(b: &mut criterion::Bencher<'_>, stack: &Stack) {
+    let mut s = stack.clone();
+    let mut ch = Vec::new();
+    let mut down = false;
+    b.iter(|| {
+        down = !down;
+        if down {
+            s.port_link(1, 102, false, &mut ch);
+        } else {
+            s.port_link(1, 102, true, &mut ch);
+            s.beacon(Instant(0), 1, 102, (Some(2), Some(101)), &mut ch);
+        }
+        black_box(s.recompute())
+    });
+}
+
 fn bench(c: &mut Criterion) {
-    let config = config();
+    let config = config(false);
     let stack = all_up(&config);
     assert!(stack.links().all(|(_, _, up)| up));
+    let shortest = all_up(&self::config(true));
+    assert!(shortest.learns_shortest());
     let mut g = c.benchmark_group("stack");
     g.bench_function("recompute_100_dps_after_a_link_change", |b| {
-        let mut s = stack.clone();
-        let mut ch = Vec::new();
-        let mut down = false;
-        b.iter(|| {
-            down = !down;
-            // sw1's ring link to sw2 goes down, or comes back.
-            if down {
-                s.port_link(1, 102, false, &mut ch);
-            } else {
-                s.port_link(1, 102, true, &mut ch);
-                s.beacon(Instant(0), 1, 102, (Some(2), Some(101)), &mut ch);
-            }
-            black_box(s.recompute())
-        });
+        link_change(b, &stack);
+    });
+    g.bench_function("recompute_100_dps_shortest_paths", |b| {
+        link_change(b, &shortest);
     });
     let up: Vec<BTreeSet<PortNo>> = config
         .dps

@@ -8,12 +8,12 @@ use sluice_config::{Config, Dp, DpId, PortNo as CfgPort};
 use sluice_ofp::msg::packet::{PacketIn, PacketOut};
 use sluice_ofp::msg::port::{PortReason, PortStatus};
 use sluice_ofp::{Action, Encoded, Message, Port, PortNo};
-use sluice_wire::PacketMeta;
 use sluice_wire::build::FaucetBeacon;
 use sluice_wire::lldp::{LldpPacket, LldpRepr};
+use sluice_wire::{MacAddr, PacketMeta};
 
 use crate::event::{Event, Notification, Output, Restart};
-use crate::stack::{Stack, StackChange};
+use crate::stack::{Stack, StackChange, StackView};
 use crate::time::Instant;
 use crate::valve::{Valve, ValveOutput};
 
@@ -204,6 +204,10 @@ impl Controller {
                     notes: Vec::with_capacity(msgs.len()),
                     ..ValveOutput::default()
                 };
+                // Hosts learned on this DP's own ports in VLANs that learn by the shortest
+                // path: the other DPs lead towards them, after the batch.
+                let shortest = self.stack.as_ref().is_some_and(Stack::learns_shortest);
+                let mut homes = Vec::new();
                 // Stack beacons and stack links going up or down, handled after the batch.
                 let mut beacons = Vec::new();
                 let mut stack_links = Vec::new();
@@ -221,8 +225,13 @@ impl Controller {
                             beacons.push(pi);
                         }
                         Message::PacketIn(pi) => {
+                            let home = self.host_home(dp_id, &pi);
                             if let Some(v) = self.valves.get_mut(&dp_id) {
-                                v.packet_in(now, &pi, &mut learned);
+                                let first = learned.notes.len();
+                                v.packet_in(now, &pi, home, &mut learned);
+                                if shortest {
+                                    homes.extend(local_learns(v, &learned.notes[first..]));
+                                }
                             }
                         }
                         Message::MultipartReply(reply) => {
@@ -237,6 +246,13 @@ impl Controller {
                 }
                 batch.take(learned);
                 batch.finish(&mut out);
+                for (vid, mac) in homes {
+                    for (id, v) in self.valves.iter_mut().filter(|(id, _)| **id != dp_id) {
+                        let mut batch = Batch::new(*id);
+                        batch.take(v.rehome(vid, mac, dp_id));
+                        batch.finish(&mut out);
+                    }
+                }
                 for pi in beacons {
                     self.beacon(now, dp_id, &pi, &mut out);
                 }
@@ -402,13 +418,28 @@ impl Controller {
             return;
         };
         // Where hosts outside a DP are reached from: the tree, and the external ports used.
-        let tree = |v: &crate::stack::StackView| {
-            (v.root, v.root_port, v.tree_ports.clone(), v.blocked.clone())
-        };
+        // (With VLANs that learn by the shortest path, every DP's next hops too.)
+        fn same_paths(a: &StackView, b: &StackView) -> bool {
+            (
+                a.root,
+                a.root_port,
+                &a.tree_ports,
+                &a.blocked,
+                &a.towards,
+                &a.unicast_ports,
+            ) == (
+                b.root,
+                b.root_port,
+                &b.tree_ports,
+                &b.blocked,
+                &b.towards,
+                &b.unicast_ports,
+            )
+        }
         let tree_changed = self.valves.iter().any(|(id, v)| {
             stack
                 .view(*id)
-                .is_some_and(|view| tree(view) != tree(v.stack()))
+                .is_some_and(|view| !same_paths(view, v.stack()))
         });
         for (dp_id, v) in &mut self.valves {
             let Some(view) = stack.view(*dp_id) else {
@@ -424,6 +455,26 @@ impl Controller {
             batch.finish(out);
         }
         out.push(Output::Notify(topology(stack, root.is_some())));
+    }
+
+    /// For a packet-in from a stack port (with VLANs that learn by the shortest path): the
+    /// other DP that most recently learned its source on one of its own ports, which the
+    /// host is learned towards. O(DPs), and nothing without such VLANs.
+    fn host_home(&self, dp_id: u64, pi: &PacketIn) -> Option<u64> {
+        if !self.stack.as_ref()?.learns_shortest() {
+            return None;
+        }
+        if !self.valves.get(&dp_id)?.is_stack_port(pi.in_port()?.0) {
+            return None;
+        }
+        let meta = PacketMeta::parse(&pi.data).ok()?;
+        let vid = meta.vlans.outer()?.vid().get();
+        self.valves
+            .iter()
+            .filter(|(id, _)| **id != dp_id)
+            .filter_map(|(id, v)| Some((v.local_host(vid, meta.eth_src)?, *id)))
+            .max()
+            .map(|(_, id)| id)
     }
 
     /// A beacon arrived on a port: if it is a stack port, it says who is at the far end.
@@ -505,6 +556,20 @@ impl Controller {
             dp.ports.insert(port.port_no, port);
         }
     }
+}
+
+/// The hosts `notes` (a valve's, from packet-ins) say it learned on its own ports, as (VID,
+/// MAC).
+fn local_learns<'a>(
+    v: &'a Valve,
+    notes: &'a [Notification],
+) -> impl Iterator<Item = (u16, MacAddr)> + 'a {
+    notes.iter().filter_map(|n| match n {
+        Notification::HostLearned { vid, mac, port, .. } if !v.is_stack_port(*port) => {
+            Some((*vid, *mac))
+        }
+        _ => None,
+    })
 }
 
 /// Whether a frame is LLDP (untagged EtherType 0x88cc): only beacons are trapped as such.

@@ -17,6 +17,11 @@
 //! path through the root's tree, and no flood ever crosses a redundant link. Learned hosts
 //! behind stack ports are forgotten whenever the tree changes (their path may have moved).
 //!
+//! A VLAN with `edge_learn_stack_root: false` learns a host behind the stack towards the DP
+//! that learned it on one of its own ports, by the shortest path ([`StackView::towards`]), so
+//! its unicast also crosses links off the tree ([`StackView::unicast_ports`]); floods still
+//! follow the tree only.
+//!
 //! Pure: time comes in as [`Instant`]s.
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -118,6 +123,13 @@ pub struct StackView {
     /// The stack port to send towards each DP a tunnel goes to (or, for a `bi_directional`
     /// one, comes from), for the DPs reachable from here.
     pub next_hop: BTreeMap<u64, u32>,
+    /// The stack port on a shortest path towards every other DP of this part of the stack,
+    /// when some VLAN learns hosts behind the stack by the shortest path
+    /// (`edge_learn_stack_root: false`); empty otherwise.
+    pub towards: BTreeMap<u64, u32>,
+    /// Stack ports whose link is up but off the tree, when some VLAN learns by the shortest
+    /// path: they carry that VLAN's unicast to learned hosts (never floods).
+    pub unicast_ports: BTreeSet<u32>,
     /// This DP's `loop_protect_external` ports that must not forward on a VLAN, as (port,
     /// VID): each part of the stack uses one external port per VLAN (the up one nearest the
     /// root, then the lowest dp_id and port) and blocks the others, so frames never loop
@@ -181,6 +193,9 @@ pub struct Stack {
     tunnel_ends: BTreeSet<u64>,
     /// Where each bi-directional tunnel starts (see [`StackView::reverse_to`]).
     reverse_to: BTreeMap<u16, u64>,
+    /// Whether some stacked DP has a VLAN with `edge_learn_stack_root: false`: then every DP
+    /// gets the next hop towards every other, and links off the tree carry unicast.
+    shortest: bool,
     /// The `loop_protect_external` ports of stacked DPs.
     externals: BTreeMap<End, External>,
     root: Option<u64>,
@@ -265,6 +280,7 @@ impl Stack {
                     stack.externals.insert(key, External { vlans, up });
                 }
             }
+            stack.shortest |= dp.vlans.values().any(|v| !v.edge_learn_stack_root);
             for (_, t) in dp.tunnels() {
                 stack.tunnel_ends.insert(t.dst_dp.0);
             }
@@ -280,6 +296,12 @@ impl Stack {
         }
         stack.recompute();
         Some(stack)
+    }
+
+    /// Whether some VLAN learns hosts behind the stack by the shortest path towards the DP
+    /// that learned them locally (`edge_learn_stack_root: false`), not by the tree.
+    pub fn learns_shortest(&self) -> bool {
+        self.shortest
     }
 
     /// Whether `dp_id` is a DP of the stack.
@@ -500,8 +522,9 @@ impl Stack {
 
     /// Recomputes roots, trees, next hops and blocked external ports from the port states.
     /// Returns whether the links that are up (or the blocked external ports) changed, and the
-    /// root's change, if any. O(components × (DPs + links)) for the
-    /// trees, plus the same per tunnel end for the next hops (each a shortest-path search).
+    /// root's change, if any. O(components × (DPs + links)) for the trees, plus the same per
+    /// tunnel end (per DP, when some VLAN learns by the shortest path) for the next hops,
+    /// each a shortest-path search.
     pub fn recompute(&mut self) -> (bool, Option<StackChange>) {
         // Which links are up, by edge index, and each DP's root key, worked out once.
         let link_up: Vec<bool> = self
@@ -589,21 +612,35 @@ impl Stack {
                 }
             }
         }
-        for end in &self.tunnel_ends {
-            let Some(end_dp) = self.dps.get(end) else {
-                continue;
-            };
-            let dist = dijkstra(&up, end_dp.node, None, |_| 1u32);
-            for n in dist.keys() {
-                let d = self.graph[*n];
-                if d == *end {
+        // Next hops: towards tunnel ends and, when some VLAN learns by the shortest path,
+        // towards every DP (ends in dp_id order, so each map is built in one pass).
+        let ends: Vec<(u64, Vec<Option<u32>>)> = self
+            .dps
+            .iter()
+            .filter(|(id, _)| self.shortest || self.tunnel_ends.contains(id))
+            .map(|(id, dp)| (*id, self.steps_towards(&link_up, dp.node)))
+            .collect();
+        for (id, v) in &mut views {
+            let n = self.dps[id].node.index();
+            let steps = ends.iter().filter_map(|(end, s)| Some((*end, s[n]?)));
+            if self.shortest {
+                v.towards = steps.clone().collect();
+            }
+            v.next_hop = steps
+                .filter(|(end, _)| self.tunnel_ends.contains(end))
+                .collect();
+        }
+        if self.shortest {
+            // Links up but off the tree (a link is on the tree at both ends or at neither).
+            for (i, (a, b)) in self.graph.edge_weights().enumerate() {
+                let on_tree = views.get(&a.0).is_some_and(|v| v.tree_ports.contains(&a.1));
+                if !link_up[i] || on_tree {
                     continue;
                 }
-                if let (Some((_, here, _)), Some(v)) = (
-                    self.step_towards(&up, |n| dist.get(&n).copied(), d),
-                    views.get_mut(&d),
-                ) {
-                    v.next_hop.insert(*end, here.1);
+                for end in [a, b] {
+                    if let Some(v) = views.get_mut(&end.0) {
+                        v.unicast_ports.insert(end.1);
+                    }
                 }
             }
         }
@@ -656,6 +693,51 @@ impl Stack {
                 }
             }
         }
+    }
+
+    /// For every DP (by node index), the port of its up link one hop nearer `origin`, as
+    /// [`Stack::step_towards`] picks it (the lowest neighbour, then the lowest port); `None`
+    /// for `origin` itself and the DPs it cannot reach. A breadth-first search and one pass
+    /// over the links: O(DPs + links).
+    fn steps_towards(&self, link_up: &[bool], origin: NodeIndex) -> Vec<Option<u32>> {
+        let n = self.graph.node_count();
+        let mut hops = vec![u32::MAX; n];
+        hops[origin.index()] = 0;
+        let mut queue = std::collections::VecDeque::from([origin]);
+        while let Some(x) = queue.pop_front() {
+            for e in self.graph.edges(x).filter(|e| link_up[e.id().index()]) {
+                let y = if e.source() == x {
+                    e.target()
+                } else {
+                    e.source()
+                };
+                if hops[y.index()] == u32::MAX {
+                    hops[y.index()] = hops[x.index()] + 1;
+                    queue.push_back(y);
+                }
+            }
+        }
+        let mut best: Vec<Option<(u64, u32)>> = vec![None; n];
+        for e in self
+            .graph
+            .edge_references()
+            .filter(|e| link_up[e.id().index()])
+        {
+            let (a, b) = *e.weight();
+            for (x, y) in [(e.source(), e.target()), (e.target(), e.source())] {
+                let (hx, hy) = (hops[x.index()], hops[y.index()]);
+                if hy == u32::MAX || hx != hy + 1 {
+                    continue;
+                }
+                let here = if a.0 == self.graph[x] { a } else { b };
+                let step = (self.graph[y], here.1);
+                let slot = &mut best[x.index()];
+                if slot.is_none_or(|cur| step < cur) {
+                    *slot = Some(step);
+                }
+            }
+        }
+        best.into_iter().map(|s| s.map(|(_, port)| port)).collect()
     }
 
     /// From DP `d`, the up link one hop nearer the origin of `dist` (hop counts from a

@@ -30,7 +30,7 @@ use sluice_wire::{MacAddr, PacketMeta};
 use crate::event::Notification;
 use crate::fxhash::FxHashMap;
 use crate::host_flows::HostFlows;
-use crate::learn::{Decision, Hosts, Limits};
+use crate::learn::{Decision, Host, Hosts, Limits};
 use crate::pipeline::compile::vid_present;
 use crate::pipeline::{
     self, Compiled, Flow, FlowSet, Layout, Table, acl, compile_stacked, diff, port_counts_as_up,
@@ -92,6 +92,15 @@ struct LearnPort {
     stack: bool,
 }
 
+/// What learning needs to know about a configured VLAN.
+#[derive(Debug, Clone, Copy)]
+struct LearnVlan {
+    max_hosts: usize,
+    /// `edge_learn_stack_root: false`: a host behind the stack is learned towards the DP that
+    /// learned it locally, by the shortest path, not where its frame came in.
+    shortest: bool,
+}
+
 /// One datapath's controller state.
 #[derive(Debug)]
 pub struct Valve {
@@ -108,8 +117,8 @@ pub struct Valve {
     flows: HostFlows,
     /// Ports that learn (enabled, not output-only), by number: the packet-in path's view.
     learn_ports: FxHashMap<u32, LearnPort>,
-    /// Each VLAN's `max_hosts`.
-    vlan_max_hosts: FxHashMap<u16, usize>,
+    /// Each VLAN's learning settings.
+    learn_vlans: FxHashMap<u16, LearnVlan>,
     rng: Rng,
     /// Packet-ins in the current second, for `ignore_learn_ins`.
     pkt_in_second: u64,
@@ -127,11 +136,11 @@ impl Valve {
         let dp_id = dp.dp_id;
         let empty = Compiled::empty(Layout::for_dp(&dp));
         let learn_ports = reload::learn_ports(&dp);
-        let vlan_max_hosts = reload::vlan_max_hosts(&dp);
+        let learn_vlans = reload::learn_vlans(&dp);
         Valve {
             flows: HostFlows::for_dp(&dp, &empty.layout),
             learn_ports,
-            vlan_max_hosts,
+            learn_vlans,
             dp,
             dp_id,
             phase: Phase::Disconnected,
@@ -474,8 +483,16 @@ impl Valve {
     /// A packet-in: learn its source, if FAUCET would (`valve.parse_pkt_meta` and the
     /// learning checks). O(1): a few hash lookups, and two flows built and sent.
     /// Messages go to `out.msgs` and notifications to `out.notes`, so a batch of packet-ins
-    /// fills one output without allocating per packet.
-    pub fn packet_in(&mut self, now: Instant, pi: &PacketIn, out: &mut ValveOutput) {
+    /// fills one output without allocating per packet. `home` is the DP that learned the
+    /// source on one of its own ports, if another did (see [`Valve::local_host`]): a VLAN that
+    /// learns by the shortest path learns a host behind the stack towards it.
+    pub fn packet_in(
+        &mut self,
+        now: Instant,
+        pi: &PacketIn,
+        home: Option<u64>,
+        out: &mut ValveOutput,
+    ) {
         self.packet_ins.received += 1;
         if self.phase != Phase::Running {
             return;
@@ -521,21 +538,32 @@ impl Valve {
         };
         let vid = Vid(tag.vid().get());
         let untagged = port.native == Some(vid);
-        if port.stack {
+        let Some(vlan) = self.learn_vlans.get(&vid.0).copied() else {
+            return;
+        };
+        // Where the host is learned: the port its frame came by, or for a host behind the
+        // stack of a VLAN that learns by the shortest path, the port towards its DP (not
+        // learned while no other DP has it on a port of its own, as FAUCET).
+        let at = if port.stack && vlan.shortest {
+            match home.and_then(|h| self.stack.towards.get(&h)) {
+                Some(p) => *p,
+                None => return,
+            }
+        } else if port.stack {
             if !self.stack.tree_ports.contains(&no) {
                 return;
             }
+            no
         } else if !untagged && !port.tagged.contains(&vid) {
             return;
-        }
-        let Some(vlan_max) = self.vlan_max_hosts.get(&vid.0) else {
-            return;
+        } else {
+            no
         };
         self.packet_ins.vlan += 1;
         let guard_s = u64::try_from(dp.cache_update_guard_time).unwrap_or(0);
         let limits = Limits {
             port_max: port.max_hosts,
-            vlan_max: *vlan_max,
+            vlan_max: vlan.max_hosts,
             guard_ms: guard_s * 1000,
             loop_protect: port.loop_protect,
         };
@@ -552,7 +580,7 @@ impl Valve {
         };
         match self
             .hosts
-            .observe(now, (no, vid.0, mac), limits, permanent, choose)
+            .observe(now, (at, vid.0, mac), limits, permanent, choose)
         {
             Decision::Known | Decision::Banned => {}
             Decision::PinnedElsewhere { port: pinned } => {
@@ -591,32 +619,95 @@ impl Valve {
             } => {
                 let flows = &self.flows;
                 if let Some(old) = moved_from {
-                    // The old port's source flow goes; the destination flow is replaced below.
-                    let key = flows.src_key(old, vid, mac);
-                    push(frames, &crate::pipeline::flow::delete_strict(&key));
+                    // The old port's source flows go; the destination flow is replaced below.
+                    for p in self.src_ports(old, vlan.shortest) {
+                        let key = flows.src_key(p, vid, mac);
+                        push(frames, &crate::pipeline::flow::delete_strict(&key));
+                    }
                     if let Some(key) = flows.hairpin_key(old, vid, mac) {
                         push(frames, &crate::pipeline::flow::delete_strict(&key));
                     }
                 }
-                let dst_idle = if idle_dst && timeout != 0 {
-                    timeout.saturating_add(u16::try_from(guard_s).unwrap_or(u16::MAX))
-                } else {
-                    0
-                };
-                flows.push_dst(frames, (no, vid, mac), untagged, dst_idle);
+                let dst_idle = dst_idle_timeout(idle_dst, timeout, guard_s);
+                flows.push_dst(frames, (at, vid, mac), untagged, dst_idle);
                 if hairpin {
-                    flows.push_hairpin(frames, (no, vid, mac), untagged, dst_idle);
+                    flows.push_hairpin(frames, (at, vid, mac), untagged, dst_idle);
                 }
-                flows.push_src(frames, no, vid, mac, timeout);
+                for p in self.src_ports(at, vlan.shortest) {
+                    flows.push_src(frames, p, vid, mac, timeout);
+                }
                 out.notes.push(Notification::HostLearned {
                     dp_id: self.dp_id.0,
                     vid: vid.0,
                     mac,
-                    port: no,
+                    port: at,
                     moved_from,
                 });
             }
         }
+    }
+
+    /// The input ports a host learned at `port` has source flows for: its port, or for a
+    /// host behind the stack in a VLAN that learns by the shortest path (`shortest`), every
+    /// stack port carrying that VLAN (its frames may come by any of them, and must not look
+    /// like a move).
+    fn src_ports(&self, port: u32, shortest: bool) -> impl Iterator<Item = u32> + '_ {
+        let behind_stack = shortest && self.is_stack_port(port);
+        let stack_ports = behind_stack
+            .then(|| self.stack.tree_ports.union(&self.stack.unicast_ports))
+            .into_iter()
+            .flatten()
+            .copied();
+        (!behind_stack)
+            .then_some(port)
+            .into_iter()
+            .chain(stack_ports)
+    }
+
+    /// Whether `port` is one of this DP's stack ports.
+    pub fn is_stack_port(&self, port: u32) -> bool {
+        self.learn_ports.get(&port).is_some_and(|p| p.stack)
+    }
+
+    /// When this DP learned `mac` in VLAN `vid` on one of its own ports (not behind the
+    /// stack), if it did: the DP most recently so is the host's home.
+    pub fn local_host(&self, vid: u16, mac: MacAddr) -> Option<Instant> {
+        let host = self.hosts.get(vid, mac)?;
+        (!self.is_stack_port(host.port)).then_some(host.learned)
+    }
+
+    /// DP `home` learned `mac` in VLAN `vid` on one of its own ports. If this DP has the host
+    /// behind the stack, in a VLAN that learns by the shortest path, it now leads towards
+    /// `home`: every DP leads the same way, so unicast never circles between an old path and
+    /// a new one. The source flows stay (they cover every stack port). O(1).
+    pub fn rehome(&mut self, vid: u16, mac: MacAddr, home: u64) -> ValveOutput {
+        let mut out = ValveOutput::default();
+        let shortest = self.learn_vlans.get(&vid).is_some_and(|v| v.shortest);
+        if self.phase != Phase::Running || !shortest {
+            return out;
+        }
+        let Some(host) = self.hosts.get(vid, mac).copied() else {
+            return out;
+        };
+        let Some(&to) = self.stack.towards.get(&home) else {
+            return out;
+        };
+        if to == host.port || !self.is_stack_port(host.port) {
+            return out;
+        }
+        self.hosts.adopt(vid, mac, Host { port: to, ..host }, false);
+        let guard_s = u64::try_from(self.dp().cache_update_guard_time).unwrap_or(0);
+        let idle = dst_idle_timeout(self.dp().idle_dst, host.timeout, guard_s);
+        self.flows
+            .push_dst(&mut out.frames, (to, Vid(vid), mac), false, idle);
+        out.notes.push(Notification::HostLearned {
+            dp_id: self.dp_id.0,
+            vid,
+            mac,
+            port: to,
+            moved_from: Some(host.port),
+        });
+        out
     }
 
     fn ban_note(
@@ -702,6 +793,16 @@ fn learn_timeout(dp: &Dp, rng: &mut Rng) -> u16 {
     );
     let r = i64::try_from(rng.below(jitter.unsigned_abs())).unwrap_or(0);
     u16::try_from((timeout - jitter + r).abs().max(guard)).unwrap_or(u16::MAX)
+}
+
+/// The eth_dst flow's idle timeout: with `idle_dst`, the source flow's hard timeout plus the
+/// guard time (none for a permanent host); without, none (the controller deletes it).
+fn dst_idle_timeout(idle_dst: bool, hard_timeout: u16, guard_s: u64) -> u16 {
+    if idle_dst && hard_timeout != 0 {
+        hard_timeout.saturating_add(u16::try_from(guard_s).unwrap_or(u16::MAX))
+    } else {
+        0
+    }
 }
 
 /// Appends a message the core built; such a message is never too long to send.

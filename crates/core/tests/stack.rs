@@ -28,6 +28,8 @@ struct StackNet {
     connected: BTreeMap<u64, bool>,
     now_ms: u64,
     notes: Vec<Notification>,
+    /// The stack ports the last [`StackNet::send`] left by, a frame at a time: (dp, port).
+    crossed: Vec<(u64, u32)>,
 }
 
 /// Where a packet that entered the network ended up: (dp, port, packet as it left).
@@ -66,6 +68,7 @@ impl StackNet {
             cut: Vec::new(),
             now_ms: 0,
             notes: Vec::new(),
+            crossed: Vec::new(),
         };
         let ids: Vec<u64> = net.sws.keys().copied().collect();
         for id in ids {
@@ -201,6 +204,7 @@ impl StackNet {
     /// left the network (ports without cables). Panics on a loop.
     fn send(&mut self, dp: u64, pkt: &Packet) -> Deliveries {
         let mut delivered = Vec::new();
+        self.crossed.clear();
         let mut queue = VecDeque::from([(dp, pkt.clone(), 0usize)]);
         let now = Duration::from_millis(self.now_ms);
         while let Some((dp_id, pkt, hops)) = queue.pop_front() {
@@ -224,6 +228,7 @@ impl StackNet {
                 match self.cables.get(&(dp_id, o.port.0)) {
                     Some(&(pdp, pport)) => {
                         if !self.cut.contains(&(dp_id, o.port.0)) && self.connected[&pdp] {
+                            self.crossed.push((dp_id, o.port.0));
                             queue.push_back((pdp, o.packet.in_port(pport), hops + 1));
                         }
                     }
@@ -746,6 +751,122 @@ fn hosts_re_hung_behind_the_other_side_of_a_ring_are_reached() {
     assert_eq!(places(&net.send(1, &to_3)), vec![(3, 1)]);
     net.cut_cable(2, 23);
     assert_eq!(places(&net.send(1, &to_3)), vec![(3, 1)]);
+}
+
+/// [`RING4`] with a host on port 1 of every switch, and VLAN `office` learning by the
+/// shortest path (`edge_learn_stack_root: false`); VLAN `lab` (port 2 of sw3 and sw4) learns
+/// by the tree, as by default. The tree: sw2 and sw4 hang off the root sw1, sw3 off sw2; the
+/// sw3-sw4 link is off the tree.
+const RING4_SHORTEST: &str = "
+vlans:
+  office: {vid: 100, edge_learn_stack_root: false}
+  lab: {vid: 200}
+dps:
+  sw1:
+    dp_id: 1
+    stack: {priority: 1}
+    interfaces:
+      1: {native_vlan: office}
+      10: {stack: {dp: sw2, port: 10}}
+      13: {stack: {dp: sw4, port: 13}}
+  sw2:
+    dp_id: 2
+    interfaces:
+      1: {native_vlan: office}
+      10: {stack: {dp: sw1, port: 10}}
+      23: {stack: {dp: sw3, port: 23}}
+  sw3:
+    dp_id: 3
+    interfaces:
+      1: {native_vlan: office}
+      2: {native_vlan: lab}
+      23: {stack: {dp: sw2, port: 23}}
+      34: {stack: {dp: sw4, port: 34}}
+  sw4:
+    dp_id: 4
+    interfaces:
+      1: {native_vlan: office}
+      2: {native_vlan: lab}
+      3: {native_vlan: office}
+      13: {stack: {dp: sw1, port: 13}}
+      34: {stack: {dp: sw3, port: 34}}
+";
+
+/// Every host of [`RING4_SHORTEST`] says hello (a broadcast), which every DP learns from.
+fn hello_all(net: &mut StackNet) {
+    for dp in 1..=4u8 {
+        let got = net.send(u64::from(dp), &frame(1, mac(dp), MacAddr::BROADCAST));
+        assert_eq!(
+            places(&got).len(),
+            4,
+            "from sw{dp}: once at every other port"
+        );
+    }
+    for dp in [3, 4u8] {
+        net.send(u64::from(dp), &frame(2, mac(20 + dp), MacAddr::BROADCAST));
+    }
+}
+
+#[test]
+fn a_vlan_learning_by_the_shortest_path_sends_unicast_off_the_tree() {
+    let mut net = StackNet::new(RING4_SHORTEST);
+    assert!(
+        !net.ctl
+            .stack()
+            .unwrap()
+            .view(3)
+            .unwrap()
+            .tree_ports
+            .contains(&34)
+    );
+    hello_all(&mut net);
+    // sw4 to sw3: straight over the link off the tree, both ways.
+    assert_eq!(
+        places(&net.send(4, &frame(1, mac(4), mac(3)))),
+        vec![(3, 1)]
+    );
+    assert_eq!(net.crossed, vec![(4, 34)]);
+    assert_eq!(
+        places(&net.send(3, &frame(1, mac(3), mac(4)))),
+        vec![(4, 1)]
+    );
+    assert_eq!(net.crossed, vec![(3, 34)]);
+    // Every pair: delivered once, where the host is, in as many hops as the ring allows.
+    for a in 1..=4u8 {
+        for b in (1..=4u8).filter(|b| *b != a) {
+            let got = net.send(u64::from(a), &frame(1, mac(a), mac(b)));
+            assert_eq!(places(&got), vec![(u64::from(b), 1)], "sw{a} to sw{b}");
+            let hops = if a.abs_diff(b) == 2 { 2 } else { 1 };
+            assert_eq!(net.crossed.len(), hops, "sw{a} to sw{b}: {:?}", net.crossed);
+        }
+    }
+    // The other VLAN learns by the tree: sw4 to sw3 goes round by the root.
+    let got = net.send(4, &frame(2, mac(24), mac(23)));
+    assert_eq!(places(&got), vec![(3, 2)]);
+    assert_eq!(net.crossed, vec![(4, 13), (1, 10), (2, 23)]);
+}
+
+#[test]
+fn learning_by_the_shortest_path_follows_a_moved_host_and_a_cut_link() {
+    let mut net = StackNet::new(RING4_SHORTEST);
+    hello_all(&mut net);
+    // sw3's host turns up on sw4 port 3, and speaks first to sw1's host, by unicast: every
+    // DP now leads to it at sw4, and nothing circles (`send` panics on a loop).
+    let got = net.send(4, &frame(3, mac(3), mac(1)));
+    assert_eq!(places(&got), vec![(1, 1)]);
+    for dp in [1, 2] {
+        let got = net.send(dp, &frame(1, mac(dp as u8), mac(3)));
+        assert_eq!(places(&got), vec![(4, 3)], "from sw{dp}");
+    }
+    // The link off the tree fails: unicast goes round, once.
+    net.cut_cable(3, 34);
+    hello_all(&mut net);
+    let got = net.send(4, &frame(1, mac(4), mac(2)));
+    assert_eq!(places(&got), vec![(2, 1)]);
+    assert_eq!(net.crossed, vec![(4, 13), (1, 10)]);
+    let got = net.send(3, &frame(1, mac(3), mac(4)));
+    assert_eq!(places(&got), vec![(4, 1)]);
+    assert_eq!(net.crossed.len(), 3, "{:?}", net.crossed);
 }
 
 /// Remote mirroring (a sluice extension): sw2 port 3 (untagged) and port 4 (tagged) are

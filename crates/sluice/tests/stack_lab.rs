@@ -8,7 +8,9 @@
 //! takes over until it returns. An ordinary switch outside the stack, cabled to two of its
 //! switches on `loop_protect_external` ports, neither loops nor doubles a broadcast, and its
 //! host stays reachable when one of its cables is cut. A `bi_directional` tunnel carries a
-//! device's tagged answers back to the port the tunnel starts from, untagged.
+//! device's tagged answers back to the port the tunnel starts from, untagged. A VLAN with
+//! `edge_learn_stack_root: false` sends unicast over the ring's link off the tree, and round
+//! by the root once that link is cut.
 //!
 //! Beacons go out every second (`lldp_beacon: {send_interval: 1}`) to keep the tests short.
 //! The time from a cut to the matrix holding again, and from the root leaving to the new
@@ -600,6 +602,54 @@ fn an_outside_switch_cabled_to_two_stack_switches_neither_loops_nor_doubles() {
     );
     assert_matrix(&r, "with sw2's cable to the outside cut");
     assert_broadcast_seen_once_from(&r, "with sw2's cable to the outside cut", &[&outside]);
+}
+
+/// ICMP between `a` and `b` (tagged, as on a stack link) seen on interface `iface` while `a`
+/// pings `b` three times.
+fn icmp_on_link(r: &Running, iface: &str, a: &Endpoint, b: &Endpoint) -> usize {
+    let addr = b.addr.to_string();
+    let c = Capture::here(iface, &["vlan", "and", "icmp", "and", "host", &addr]);
+    let ok =
+        r.lab.hosts()[a.host].exec(&["ping", "-n", "-q", "-c", "3", "-i", "0.2", "-W", "1", &addr]);
+    assert!(ok.is_ok(), "{} -> {}", a.label, b.label);
+    std::thread::sleep(Duration::from_millis(300));
+    c.count()
+}
+
+#[test]
+fn a_vlan_learning_by_the_shortest_path_uses_the_link_off_the_tree() {
+    let yaml = RING.replace(
+        "office: {vid: 100}",
+        "office: {vid: 100, edge_learn_stack_root: false}",
+    );
+    let (r, topo) = start_stack(&yaml, 3, 1);
+    assert_matrix(&r, "the ring");
+    assert_broadcast_seen_once(&r, "the ring");
+    // sw2 and sw3 both hang off the root; their own link is off the tree, but carries
+    // their hosts' unicast (3 requests and 3 replies), and the root sees none of it.
+    let (h2, h3) = (endpoint(&r, 2, 1, 100), endpoint(&r, 3, 1, 100));
+    let direct = r.lab.port_iface(2, 12).unwrap().to_string();
+    let via_root = r.lab.port_iface(1, 10).unwrap().to_string();
+    let root_side = Capture::here(&via_root, &["vlan", "and", "icmp"]);
+    assert_eq!(icmp_on_link(&r, &direct, &h2, &h3), 6);
+    assert_eq!(
+        root_side.count(),
+        0,
+        "{:?}",
+        root_side.lines.lock().unwrap()
+    );
+    // Cut the direct link: the unicast goes round by the root, and every host is reached.
+    let before = topo.count();
+    run("ip", &["link", "set", &direct, "down"]).unwrap();
+    topo.wait_after(
+        "the link off the tree down",
+        before,
+        Duration::from_secs(5),
+        |n| links_up(n) == 2,
+    );
+    assert_matrix(&r, "with the link off the tree cut");
+    assert_eq!(icmp_on_link(&r, &via_root, &h2, &h3), 6);
+    assert_broadcast_seen_once(&r, "with the link off the tree cut");
 }
 
 /// A bi-directional tunnel across the ring: ICMP from h2 (sw2 port 1) goes to a device on

@@ -344,28 +344,48 @@ impl Compiler<'_> {
 
     /// A stack port on the flood tree carries every VLAN tagged: untagged frames are dropped,
     /// tagged ones go on to learning (VLAN ACLs were applied where they entered the stack).
-    /// A stack port off the tree admits nothing (but its beacons and tunnels).
+    /// A stack port off the tree admits only the unicast of VLANs that learn by the shortest
+    /// path (`edge_learn_stack_root: false`), when its link is up; otherwise nothing (but its
+    /// beacons and tunnels). A frame from it whose destination is unknown floods along the
+    /// tree like one from a local port.
     fn stack_admission(&mut self, port: &Port) {
-        if !self.stack.tree_ports.contains(&port.number.0) {
+        let no = port.number.0;
+        let vids: Vec<Vid> = if self.stack.tree_ports.contains(&no) {
+            Vec::new()
+        } else if self.stack.unicast_ports.contains(&no) {
+            self.dp
+                .vlans
+                .values()
+                .filter(|v| !v.edge_learn_stack_root && !v.reserved_internal_vlan)
+                .map(|v| v.vid)
+                .collect()
+        } else {
             return;
-        }
+        };
         let in_port = OxmField::InPort(of_port(port.number));
         let untagged = Match::new()
             .with(in_port.clone())
             .with(OxmField::VlanVid(OFPVID_NONE, None));
         self.add(Table::Vlan, priority::LOW + 1, untagged, vec![]);
-        let tagged = Match::new()
-            .with(in_port)
-            .with(OxmField::VlanVid(OFPVID_PRESENT, Some(OFPVID_PRESENT)));
         let next = self
             .layout
             .first_of(&[Table::Classification, Table::EthSrc]);
-        self.add(
-            Table::Vlan,
-            priority::LOW,
-            tagged,
-            vec![Instruction::GotoTable(next)],
-        );
+        let tagged: Vec<OxmField> = if vids.is_empty() {
+            vec![OxmField::VlanVid(OFPVID_PRESENT, Some(OFPVID_PRESENT))]
+        } else {
+            vids.into_iter()
+                .map(|v| OxmField::VlanVid(vid_present(v), None))
+                .collect()
+        };
+        for vlan in tagged {
+            let m = Match::new().with(in_port.clone()).with(vlan);
+            self.add(
+                Table::Vlan,
+                priority::LOW,
+                m,
+                vec![Instruction::GotoTable(next)],
+            );
+        }
     }
 
     /// Source filters, in the classification table (or eth_src without one): ECTP frames,

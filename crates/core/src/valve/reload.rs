@@ -20,7 +20,7 @@ use sluice_ofp::msg::multipart::FlowStats;
 use sluice_ofp::oxm::OxmField;
 use sluice_wire::MacAddr;
 
-use super::{LearnPort, Phase, Valve, ValveOutput, program};
+use super::{LearnPort, LearnVlan, Phase, Valve, ValveOutput, program};
 use crate::event::Notification;
 use crate::fxhash::FxHashMap;
 use crate::host_flows::HostFlows;
@@ -65,11 +65,18 @@ pub(super) fn learn_ports(dp: &Dp) -> FxHashMap<u32, LearnPort> {
         .collect()
 }
 
-/// Each VLAN's `max_hosts`.
-pub(super) fn vlan_max_hosts(dp: &Dp) -> FxHashMap<u16, usize> {
+/// What learning needs of each VLAN: its `max_hosts`, and whether it learns hosts behind the
+/// stack by the shortest path.
+pub(super) fn learn_vlans(dp: &Dp) -> FxHashMap<u16, LearnVlan> {
     dp.vlans
         .values()
-        .map(|v| (v.vid.0, usize::try_from(v.max_hosts).unwrap_or(0)))
+        .map(|v| {
+            let lv = LearnVlan {
+                max_hosts: usize::try_from(v.max_hosts).unwrap_or(0),
+                shortest: !v.edge_learn_stack_root,
+            };
+            (v.vid.0, lv)
+        })
         .collect()
 }
 
@@ -106,7 +113,7 @@ impl Valve {
         let layout = Layout::for_dp(&dp);
         self.flows = HostFlows::for_dp(&dp, &layout);
         self.learn_ports = learn_ports(&dp);
-        self.vlan_max_hosts = vlan_max_hosts(&dp);
+        self.learn_vlans = learn_vlans(&dp);
         self.dp = dp;
     }
 
