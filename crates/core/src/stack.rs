@@ -131,9 +131,10 @@ pub struct StackView {
     /// path: they carry that VLAN's unicast to learned hosts (never floods).
     pub unicast_ports: BTreeSet<u32>,
     /// This DP's `loop_protect_external` ports that must not forward on a VLAN, as (port,
-    /// VID): each part of the stack uses one external port per VLAN (the up one nearest the
-    /// root, then the lowest dp_id and port) and blocks the others, so frames never loop
-    /// through the network outside, nor enter the stack twice from it.
+    /// VID): each part of the stack uses one external port per VLAN (the one in use while it
+    /// is up, else the up one nearest the root, then the lowest dp_id and port) and blocks
+    /// the others, so frames never loop through the network outside, nor enter the stack
+    /// twice from it.
     pub blocked: BTreeSet<(u32, u16)>,
     /// The DP where each `bi_directional` tunnel (by tunnel VID) starts: its reverse path
     /// leads there. With entries on several DPs, the lowest `dp_id` (one VID cannot lead two
@@ -198,6 +199,8 @@ pub struct Stack {
     shortest: bool,
     /// The `loop_protect_external` ports of stacked DPs.
     externals: BTreeMap<End, External>,
+    /// The external ports that forward, by VID (one per part of the stack and VLAN).
+    forwarding: BTreeSet<(End, u16)>,
     root: Option<u64>,
     root_changes: u64,
     views: BTreeMap<u64, StackView>,
@@ -293,6 +296,7 @@ impl Stack {
         if let Some(o) = old {
             stack.root = o.root;
             stack.root_changes = o.root_changes;
+            stack.forwarding = o.forwarding.clone();
         }
         stack.recompute();
         Some(stack)
@@ -664,12 +668,18 @@ impl Stack {
         (links_changed, root_change)
     }
 
-    /// Picks, per part of the stack and VLAN, the one external port that forwards: up, on a
-    /// connected DP, nearest the part's root (`hops`), then the lowest dp_id and port (FAUCET
-    /// prefers the root's too). Every other external port is blocked on that VLAN.
-    /// O(external ports × their VLANs).
-    fn block_externals(&self, hops: &BTreeMap<u64, u32>, views: &mut BTreeMap<u64, StackView>) {
-        let mut chosen: BTreeMap<(u64, u16), (u32, End)> = BTreeMap::new();
+    /// Picks, per part of the stack and VLAN, the one external port that forwards: the one
+    /// that already did, while it is up on a connected DP; otherwise the nearest the part's
+    /// root (`hops`), then the lowest dp_id and port (FAUCET prefers the root's too). Every
+    /// other external port is blocked on that VLAN. Keeping the one in use means a port is
+    /// only ever opened when none of its part forwards on that VLAN (at start, or when the
+    /// one in use went down): never while another still forwards, which for the moment the
+    /// flow mods to two switches take to land could let a frame circle through the network
+    /// outside. O(external ports × their VLANs).
+    fn block_externals(&mut self, hops: &BTreeMap<u64, u32>, views: &mut BTreeMap<u64, StackView>) {
+        // Per (part's root, VID): the best of those already forwarding, and the best of all.
+        let mut kept: BTreeMap<(u64, u16), (u32, End)> = BTreeMap::new();
+        let mut best: BTreeMap<(u64, u16), (u32, End)> = BTreeMap::new();
         for (end, e) in &self.externals {
             let Some(root) = views.get(&end.0).map(|v| v.root) else {
                 continue;
@@ -679,16 +689,28 @@ impl Stack {
             }
             let rank = (hops.get(&end.0).copied().unwrap_or(u32::MAX), *end);
             for vid in &e.vlans {
-                let best = chosen.entry((root, *vid)).or_insert(rank);
-                *best = (*best).min(rank);
+                let key = (root, *vid);
+                let better = |m: &mut BTreeMap<(u64, u16), (u32, End)>| {
+                    let b = m.entry(key).or_insert(rank);
+                    *b = (*b).min(rank);
+                };
+                better(&mut best);
+                if self.forwarding.contains(&(*end, *vid)) {
+                    better(&mut kept);
+                }
             }
         }
+        best.extend(kept);
+        self.forwarding = best
+            .iter()
+            .map(|((_, vid), (_, end))| (*end, *vid))
+            .collect();
         for (end, e) in &self.externals {
             let Some(view) = views.get_mut(&end.0) else {
                 continue;
             };
             for vid in &e.vlans {
-                if chosen.get(&(view.root, *vid)).map(|c| c.1) != Some(*end) {
+                if !self.forwarding.contains(&(*end, *vid)) {
                     view.blocked.insert((end.1, *vid));
                 }
             }

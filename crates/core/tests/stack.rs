@@ -689,6 +689,20 @@ fn an_external_network_joined_at_two_switches_gets_one_copy_and_no_loop() {
     assert_eq!(places(&got), vec![(1, 1), (2, 1), (3, 1)], "{got:?}");
     let (got, outside) = net.send_with_external(Some((1, &reply)), &[(3, 5)]);
     assert_eq!((places(&got), outside), (vec![], 1), "{got:?}");
+    // sw2's link comes back: sw3's port stays the one in use (opening sw2's while sw3's
+    // still forwards could let frames circle until sw3's is closed), and sw2's stays shut.
+    net.set_link(2, 5, true);
+    let stack = net.ctl.stack().unwrap();
+    assert!(stack.view(2).unwrap().blocked.contains(&(5, 100)));
+    assert!(!stack.view(3).unwrap().blocked.contains(&(5, 100)));
+    let (got, outside) = net.send_with_external(Some((1, &bcast)), &external);
+    assert_eq!(
+        (places(&got), outside),
+        (vec![(2, 1), (3, 1)], 1),
+        "{got:?}"
+    );
+    let (got, _) = net.send_with_external(None, &external);
+    assert_eq!(places(&got), vec![(1, 1), (2, 1), (3, 1)], "{got:?}");
 }
 
 #[test]

@@ -7,10 +7,10 @@
 //! after `max_lldp_lost` intervals, and when the root switch leaves the next one by priority
 //! takes over until it returns. An ordinary switch outside the stack, cabled to two of its
 //! switches on `loop_protect_external` ports, neither loops nor doubles a broadcast, and its
-//! host stays reachable when one of its cables is cut. A `bi_directional` tunnel carries a
-//! device's tagged answers back to the port the tunnel starts from, untagged. A VLAN with
-//! `edge_learn_stack_root: false` sends unicast over the ring's link off the tree, and round
-//! by the root once that link is cut.
+//! host stays reachable when one of its cables is cut and when it is back. A
+//! `bi_directional` tunnel carries a device's tagged answers back to the port the tunnel
+//! starts from, untagged. A VLAN with `edge_learn_stack_root: false` sends unicast over the
+//! ring's link off the tree, and round by the root once that link is cut.
 //!
 //! Beacons go out every second (`lldp_beacon: {send_interval: 1}`) to keep the tests short.
 //! The time from a cut to the matrix holding again, and from the root leaving to the new
@@ -602,6 +602,11 @@ fn an_outside_switch_cabled_to_two_stack_switches_neither_loops_nor_doubles() {
     );
     assert_matrix(&r, "with sw2's cable to the outside cut");
     assert_broadcast_seen_once_from(&r, "with sw2's cable to the outside cut", &[&outside]);
+    // The cable back: sw3's stays in use, nothing loops or doubles.
+    run("ip", &["link", "set", &cable, "up"]).unwrap();
+    std::thread::sleep(Duration::from_secs(1));
+    assert_matrix(&r, "with sw2's cable to the outside back");
+    assert_broadcast_seen_once_from(&r, "with sw2's cable to the outside back", &[&outside]);
 }
 
 /// ICMP between `a` and `b` (tagged, as on a stack link) seen on interface `iface` while `a`
