@@ -204,10 +204,6 @@ impl Controller {
                     notes: Vec::with_capacity(msgs.len()),
                     ..ValveOutput::default()
                 };
-                // Hosts learned on this DP's own ports in VLANs that learn by the shortest
-                // path: the other DPs lead towards them, after the batch.
-                let shortest = self.stack.as_ref().is_some_and(Stack::learns_shortest);
-                let mut homes = Vec::new();
                 // Stack beacons and stack links going up or down, handled after the batch.
                 let mut beacons = Vec::new();
                 let mut stack_links = Vec::new();
@@ -227,11 +223,7 @@ impl Controller {
                         Message::PacketIn(pi) => {
                             let home = self.host_home(dp_id, &pi);
                             if let Some(v) = self.valves.get_mut(&dp_id) {
-                                let first = learned.notes.len();
                                 v.packet_in(now, &pi, home, &mut learned);
-                                if shortest {
-                                    homes.extend(local_learns(v, &learned.notes[first..]));
-                                }
                             }
                         }
                         Message::MultipartReply(reply) => {
@@ -246,13 +238,6 @@ impl Controller {
                 }
                 batch.take(learned);
                 batch.finish(&mut out);
-                for (vid, mac) in homes {
-                    for (id, v) in self.valves.iter_mut().filter(|(id, _)| **id != dp_id) {
-                        let mut batch = Batch::new(*id);
-                        batch.take(v.rehome(vid, mac, dp_id));
-                        batch.finish(&mut out);
-                    }
-                }
                 for pi in beacons {
                     self.beacon(now, dp_id, &pi, &mut out);
                 }
@@ -288,6 +273,7 @@ impl Controller {
                 }));
             }
         }
+        self.keep_homes(&mut out);
         out
     }
 
@@ -457,6 +443,64 @@ impl Controller {
         out.push(Output::Notify(topology(stack, root.is_some())));
     }
 
+    /// With VLANs that learn by the shortest path, keeps every DP's hosts behind the stack
+    /// leading the same way, after `out` said hosts were learned or forgotten on DPs' own
+    /// ports: each such host is led towards the DP that most recently learned it on its own
+    /// port, or forgotten everywhere when none has it any more. So next hops towards one host
+    /// always form a tree towards one DP, and never lead to a DP that forgot it. O(DPs) per
+    /// such host; nothing without such VLANs.
+    fn keep_homes(&mut self, out: &mut Vec<Output>) {
+        if !self.stack.as_ref().is_some_and(Stack::learns_shortest) {
+            return;
+        }
+        let mut hosts: Vec<(u16, MacAddr)> = out
+            .iter()
+            .filter_map(|o| match o {
+                Output::Notify(
+                    Notification::HostLearned {
+                        dp_id,
+                        vid,
+                        mac,
+                        port,
+                        ..
+                    }
+                    | Notification::HostExpired {
+                        dp_id,
+                        vid,
+                        mac,
+                        port,
+                    },
+                ) if self
+                    .valves
+                    .get(dp_id)
+                    .is_some_and(|v| !v.is_stack_port(*port)) =>
+                {
+                    Some((*vid, *mac))
+                }
+                _ => None,
+            })
+            .collect();
+        hosts.sort_unstable();
+        hosts.dedup();
+        for (vid, mac) in hosts {
+            let home = self
+                .valves
+                .iter()
+                .filter_map(|(id, v)| Some((v.local_host(vid, mac)?, *id)))
+                .max()
+                .map(|(_, id)| id);
+            for (id, v) in &mut self.valves {
+                let mut batch = Batch::new(*id);
+                match home {
+                    Some(h) if h == *id => continue,
+                    Some(h) => batch.take(v.rehome(vid, mac, h)),
+                    None => batch.take(v.forget_behind_stack(vid, mac)),
+                }
+                batch.finish(out);
+            }
+        }
+    }
+
     /// For a packet-in from a stack port (with VLANs that learn by the shortest path): the
     /// other DP that most recently learned its source on one of its own ports, which the
     /// host is learned towards. O(DPs), and nothing without such VLANs.
@@ -556,20 +600,6 @@ impl Controller {
             dp.ports.insert(port.port_no, port);
         }
     }
-}
-
-/// The hosts `notes` (a valve's, from packet-ins) say it learned on its own ports, as (VID,
-/// MAC).
-fn local_learns<'a>(
-    v: &'a Valve,
-    notes: &'a [Notification],
-) -> impl Iterator<Item = (u16, MacAddr)> + 'a {
-    notes.iter().filter_map(|n| match n {
-        Notification::HostLearned { vid, mac, port, .. } if !v.is_stack_port(*port) => {
-            Some((*vid, *mac))
-        }
-        _ => None,
-    })
 }
 
 /// Whether a frame is LLDP (untagged EtherType 0x88cc): only beacons are trapped as such.

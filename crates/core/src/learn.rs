@@ -304,6 +304,13 @@ impl Hosts {
         gone
     }
 
+    /// Forgets one host (pinned hosts stay pinned); returns it, if it was known.
+    pub fn forget(&mut self, vid: u16, mac: MacAddr) -> Option<Host> {
+        let host = self.hosts.remove(Key::new(vid, mac).0)?;
+        Self::uncount(&mut self.per_port, &mut self.per_vlan, vid, host.port);
+        Some(host)
+    }
+
     /// Forgets hosts whose learning timeout has passed at `now` (permanent hosts never
     /// expire), and bans that are over. Returns the expired hosts.
     pub fn expire(&mut self, now: Instant) -> Vec<(u16, MacAddr, Host)> {

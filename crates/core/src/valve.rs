@@ -400,15 +400,7 @@ impl Valve {
             self.flush_port(no, &mut out);
         }
         if flush {
-            let stack_ports: Vec<u32> = self
-                .learn_ports
-                .iter()
-                .filter(|(_, p)| p.stack)
-                .map(|(no, _)| *no)
-                .collect();
-            for no in stack_ports {
-                self.flush_port(no, &mut out);
-            }
+            self.flush_stack_ports(&mut out);
         }
         if changed {
             let want = self.compile();
@@ -427,6 +419,19 @@ impl Valve {
         self.dp().ports.get(&CfgPort(no)).is_some_and(|p| {
             port_counts_as_up(p, self.switch_ports.get(&no).copied().unwrap_or(false))
         })
+    }
+
+    /// Forgets the hosts behind every stack port, and deletes their flows.
+    fn flush_stack_ports(&mut self, out: &mut ValveOutput) {
+        let stack_ports: Vec<u32> = self
+            .learn_ports
+            .iter()
+            .filter(|(_, p)| p.stack)
+            .map(|(no, _)| *no)
+            .collect();
+        for no in stack_ports {
+            self.flush_port(no, out);
+        }
     }
 
     /// Forgets a port's hosts and deletes their flows (FAUCET's `port_delete`).
@@ -448,12 +453,7 @@ impl Valve {
             }));
         }
         for (vid, mac) in self.hosts.flush_port(no) {
-            out.notes.push(Notification::HostExpired {
-                dp_id: self.dp_id.0,
-                vid,
-                mac,
-                port: no,
-            });
+            out.notes.push(self.expired_note(vid, mac, no));
         }
     }
 
@@ -470,12 +470,7 @@ impl Valve {
                 let key = self.flows.dst_key(Vid(vid), mac);
                 out.msgs.push(crate::pipeline::flow::delete_strict(&key));
             }
-            out.notes.push(Notification::HostExpired {
-                dp_id: self.dp_id.0,
-                vid,
-                mac,
-                port: host.port,
-            });
+            out.notes.push(self.expired_note(vid, mac, host.port));
         }
         out
     }
@@ -708,6 +703,42 @@ impl Valve {
             moved_from: Some(host.port),
         });
         out
+    }
+
+    /// No DP has `mac` in VLAN `vid` on a port of its own any more: if this DP has it behind
+    /// the stack, in a VLAN that learns by the shortest path, it forgets it too (its next hop
+    /// would lead to a DP that no longer knows it). O(stack ports).
+    pub fn forget_behind_stack(&mut self, vid: u16, mac: MacAddr) -> ValveOutput {
+        let mut out = ValveOutput::default();
+        let shortest = self.learn_vlans.get(&vid).is_some_and(|v| v.shortest);
+        let behind_stack = self
+            .hosts
+            .get(vid, mac)
+            .is_some_and(|h| self.is_stack_port(h.port));
+        if self.phase != Phase::Running || !shortest || !behind_stack {
+            return out;
+        }
+        let Some(host) = self.hosts.forget(vid, mac) else {
+            return out;
+        };
+        let v = Vid(vid);
+        for p in self.src_ports(host.port, true) {
+            let key = self.flows.src_key(p, v, mac);
+            out.msgs.push(crate::pipeline::flow::delete_strict(&key));
+        }
+        let key = self.flows.dst_key(v, mac);
+        out.msgs.push(crate::pipeline::flow::delete_strict(&key));
+        out.notes.push(self.expired_note(vid, mac, host.port));
+        out
+    }
+
+    fn expired_note(&self, vid: u16, mac: MacAddr, port: u32) -> Notification {
+        Notification::HostExpired {
+            dp_id: self.dp_id.0,
+            vid,
+            mac,
+            port,
+        }
     }
 
     fn ban_note(

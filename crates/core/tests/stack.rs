@@ -10,8 +10,10 @@ use std::time::Duration;
 use sluice_core::stack::PortState;
 use sluice_core::{Controller, DisconnectReason, Event, Instant, Notification, Output};
 use sluice_fakeswitch::{FakeSwitch, Packet};
-use sluice_ofp::Message;
+use sluice_ofp::msg::flow::{FlowMod, FlowModCommand};
 use sluice_ofp::msg::switch::SwitchFeatures;
+use sluice_ofp::oxm::OxmField;
+use sluice_ofp::{Match, Message};
 use sluice_wire::MacAddr;
 
 /// Hops a packet may make across stack links before the test calls it a loop.
@@ -864,8 +866,9 @@ fn a_vlan_learning_by_the_shortest_path_sends_unicast_off_the_tree() {
 fn learning_by_the_shortest_path_follows_a_moved_host_and_a_cut_link() {
     let mut net = StackNet::new(RING4_SHORTEST);
     hello_all(&mut net);
-    // sw3's host turns up on sw4 port 3, and speaks first to sw1's host, by unicast: every
-    // DP now leads to it at sw4, and nothing circles (`send` panics on a loop).
+    // sw3's host turns up on sw4 port 3, and speaks first to sw1's host, by unicast: sw1
+    // and sw2 now lead to it at sw4 (sw3 still has it at home until it hears otherwise), and
+    // nothing circles (`send` panics on a loop).
     let got = net.send(4, &frame(3, mac(3), mac(1)));
     assert_eq!(places(&got), vec![(1, 1)]);
     for dp in [1, 2] {
@@ -881,6 +884,104 @@ fn learning_by_the_shortest_path_follows_a_moved_host_and_a_cut_link() {
     let got = net.send(3, &frame(1, mac(3), mac(4)));
     assert_eq!(places(&got), vec![(4, 1)]);
     assert_eq!(net.crossed.len(), 3, "{:?}", net.crossed);
+}
+
+#[test]
+fn a_host_gone_from_its_home_is_forgotten_everywhere_and_nothing_circles() {
+    let mut net = StackNet::new(RING4_SHORTEST);
+    net.send(4, &frame(1, mac(4), MacAddr::BROADCAST));
+    // sw3's host speaks only to sw4's: sw3 learns it at home, sw4 behind the link off the
+    // tree.
+    assert_eq!(
+        places(&net.send(3, &frame(1, mac(3), mac(4)))),
+        vec![(4, 1)]
+    );
+    assert_eq!(net.crossed, vec![(3, 34)]);
+    // It is unplugged: its home forgets it, and so does sw4, so a frame for it floods along
+    // the tree from sw4 (it would otherwise cross to sw3, flood back round the ring to sw4,
+    // and again, for ever: `send` panics on a loop).
+    net.set_link(3, 1, false);
+    let got = net.send(4, &frame(1, mac(4), mac(3)));
+    assert!(places(&got).contains(&(1, 1)), "{got:?}");
+    assert!(!net.crossed.contains(&(4, 34)), "{:?}", net.crossed);
+}
+
+#[test]
+fn a_destination_unknown_after_a_link_off_the_tree_goes_no_further() {
+    let mut net = StackNet::new(RING4_SHORTEST);
+    hello_all(&mut net);
+    // sw4 still leads to sw3's host over the link off the tree, but sw3 forgot it (as a
+    // switch's table can before the controller hears of it): the frame reaches sw3's own
+    // members only, and does not flood back into the stack.
+    let forget = Message::FlowMod(FlowMod {
+        table_id: 0xff,
+        command: FlowModCommand::Delete,
+        match_: Match::new().with(OxmField::EthDst(mac(3), None)),
+        ..FlowMod::default()
+    });
+    let now = Duration::from_millis(net.now_ms);
+    net.sws.get_mut(&3).unwrap().apply(now, &forget).unwrap();
+    let got = net.send(4, &frame(1, mac(4), mac(3)));
+    assert_eq!(net.crossed, vec![(4, 34)], "{got:?}");
+}
+
+#[test]
+fn links_off_the_tree_admit_no_broadcast() {
+    let mut net = StackNet::new(RING4_SHORTEST);
+    let stray = frame(34, mac(9), MacAddr::BROADCAST).vlan(100);
+    assert_eq!(places(&net.send(3, &stray)), vec![]);
+}
+
+#[test]
+fn parallel_links_with_crossed_port_numbers_do_not_loop() {
+    let yaml = "
+vlans:
+  office: {vid: 100, edge_learn_stack_root: false}
+dps:
+  sw1:
+    dp_id: 1
+    stack: {priority: 1}
+    interfaces:
+      1: {native_vlan: office}
+      10: {stack: {dp: sw2, port: 11}}
+      11: {stack: {dp: sw2, port: 10}}
+  sw2:
+    dp_id: 2
+    interfaces:
+      1: {native_vlan: office}
+      10: {stack: {dp: sw1, port: 11}}
+      11: {stack: {dp: sw1, port: 10}}
+";
+    let mut net = StackNet::new(yaml);
+    net.send(2, &frame(1, mac(2), MacAddr::BROADCAST));
+    net.send(1, &frame(1, mac(1), MacAddr::BROADCAST));
+    assert_eq!(
+        places(&net.send(1, &frame(1, mac(1), mac(2)))),
+        vec![(2, 1)]
+    );
+    // sw2's host leaves; a frame for it must not go back and forth between the two links
+    // (`send` panics on a loop).
+    net.set_link(2, 1, false);
+    net.send(1, &frame(1, mac(1), mac(2)));
+}
+
+#[test]
+fn a_reload_that_changes_how_a_vlan_learns_keeps_it_working() {
+    let both = RING4_SHORTEST.replace(
+        "lab: {vid: 200}",
+        "lab: {vid: 200, edge_learn_stack_root: false}",
+    );
+    let mut net = StackNet::new(&both);
+    hello_all(&mut net);
+    let lab = frame(2, mac(24), mac(23));
+    assert_eq!(places(&net.send(4, &lab)), vec![(3, 2)]);
+    assert_eq!(net.crossed, vec![(4, 34)]);
+    let config = sluice_config::load_str(RING4_SHORTEST).unwrap().config;
+    let out = net.ctl.handle(net.now(), Event::Reload(Box::new(config)));
+    net.run(out);
+    hello_all(&mut net);
+    assert_eq!(places(&net.send(4, &lab)), vec![(3, 2)]);
+    assert_eq!(net.crossed, vec![(4, 13), (1, 10), (2, 23)]);
 }
 
 /// Remote mirroring (a sluice extension): sw2 port 3 (untagged) and port 4 (tagged) are

@@ -99,6 +99,17 @@ impl<V> Table<V> {
             .insert_unique(hash(key), (key, value), |e| hash(e.0));
     }
 
+    /// Removes the entry under `key`, returning its value.
+    pub(crate) fn remove(&mut self, key: u64) -> Option<V> {
+        let h = hash(key);
+        for t in [&mut self.new, &mut self.old] {
+            if let Ok(e) = t.find_entry(h, |e| e.0 == key) {
+                return Some(e.remove().0.1);
+            }
+        }
+        None
+    }
+
     /// Every entry, in no particular order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, &V)> {
         self.new.iter().chain(self.old.iter()).map(|(k, v)| (*k, v))

@@ -367,6 +367,15 @@ impl Compiler<'_> {
             .with(in_port.clone())
             .with(OxmField::VlanVid(OFPVID_NONE, None));
         self.add(Table::Vlan, priority::LOW + 1, untagged, vec![]);
+        if !vids.is_empty() {
+            // Unicast only: a broadcast or multicast never comes this way but by mistake (a
+            // neighbour's flows not yet updated), and would be flooded twice.
+            let group = MacAddr([1, 0, 0, 0, 0, 0]);
+            let m = Match::new()
+                .with(in_port.clone())
+                .with(OxmField::EthDst(group, Some(group)));
+            self.add(Table::Vlan, priority::LOW + 1, m, vec![]);
+        }
         let next = self
             .layout
             .first_of(&[Table::Classification, Table::EthSrc]);
@@ -556,14 +565,14 @@ impl Compiler<'_> {
                 vec![],
             );
         }
-        let vlans: Vec<(Vid, bool)> = self
+        let vlans: Vec<(Vid, bool, bool)> = self
             .dp
             .vlans
             .values()
             .filter(|v| !v.reserved_internal_vlan)
-            .map(|v| (v.vid, v.unicast_flood))
+            .map(|v| (v.vid, v.unicast_flood, !v.edge_learn_stack_root))
             .collect();
-        for (vid, unicast_flood) in vlans {
+        for (vid, unicast_flood, shortest) in vlans {
             // Fields in canonical (field number) order: in_port, eth_dst, vlan_vid.
             let vlan = OxmField::VlanVid(vid_present(vid), None);
             let mut rules: Vec<(Option<OxmField>, u16, bool)> = Vec::new();
@@ -581,6 +590,9 @@ impl Compiler<'_> {
                 self.flood_members(vid, false),
                 self.flood_members(vid, true),
             ];
+            if unicast_flood && shortest {
+                self.unknown_from_off_tree(&vlan, &members[1]);
+            }
             for (dst, prio, unicast) in rules {
                 let m = Match::from_fields(dst.clone().into_iter().chain([vlan.clone()]));
                 let (tagged, untagged) = &members[usize::from(unicast)];
@@ -641,6 +653,37 @@ impl Compiler<'_> {
                 };
                 self.add(Table::Flood, prio, m, ins);
             }
+        }
+    }
+
+    /// A unicast frame of a VLAN that learns by the shortest path comes by a link off the
+    /// tree only when the DP before knew its destination: if this DP does not, it goes to
+    /// this DP's own members only, never on into the stack. A flood along the tree from here
+    /// could reach a DP that knows the destination and sends it back over the same link, for
+    /// ever. One rule per such port, above the VLAN's unknown-unicast rule.
+    fn unknown_from_off_tree(
+        &mut self,
+        vlan: &OxmField,
+        (tagged, untagged): &(Vec<CfgPort>, Vec<CfgPort>),
+    ) {
+        let tree = &self.stack.tree_ports;
+        let local: Vec<CfgPort> = tagged
+            .iter()
+            .filter(|p| !tree.contains(&p.0))
+            .copied()
+            .collect();
+        let ports: Vec<u32> = self.stack.unicast_ports.iter().copied().collect();
+        for p in ports {
+            let actions = self.flood_actions(&local, untagged, Some(CfgPort(p)));
+            let m = Match::new()
+                .with(OxmField::InPort(PortNo(p)))
+                .with(vlan.clone());
+            let ins = if actions.is_empty() {
+                vec![]
+            } else {
+                vec![Instruction::ApplyActions(actions)]
+            };
+            self.add(Table::Flood, priority::MATCH + 1, m, ins);
         }
     }
 }

@@ -21,7 +21,6 @@ use sluice_ofp::oxm::OxmField;
 use sluice_wire::MacAddr;
 
 use super::{LearnPort, LearnVlan, Phase, Valve, ValveOutput, program};
-use crate::event::Notification;
 use crate::fxhash::FxHashMap;
 use crate::host_flows::HostFlows;
 use crate::learn::Host;
@@ -227,6 +226,17 @@ impl Valve {
                 self.forget_port_hosts(no, &mut out);
             }
         }
+        // A VLAN that changed how it learns behind the stack: hosts behind stack ports are
+        // forgotten (their flows are the other way's), as after a change of the tree.
+        let shortest = |dp: &Dp| -> Vec<(Vid, bool)> {
+            dp.vlans
+                .values()
+                .map(|v| (v.vid, v.edge_learn_stack_root))
+                .collect()
+        };
+        if shortest(old) != shortest(&self.dp) {
+            self.flush_stack_ports(&mut out);
+        }
         let want = self.compile();
         if (old.packetin_pps, old.slowpath_pps) != (self.dp.packetin_pps, self.dp.slowpath_pps) {
             out.msgs.extend(self.rate_meters());
@@ -240,16 +250,15 @@ impl Valve {
     fn forget_port_hosts(&mut self, no: u32, out: &mut ValveOutput) {
         for (vid, mac) in self.hosts.flush_port(no) {
             let v = Vid(vid);
-            let mut keys: Vec<FlowKey> =
-                vec![self.flows.src_key(no, v, mac), self.flows.dst_key(v, mac)];
+            let shortest = self.learn_vlans.get(&vid).is_some_and(|l| l.shortest);
+            let mut keys: Vec<FlowKey> = self
+                .src_ports(no, shortest)
+                .map(|p| self.flows.src_key(p, v, mac))
+                .collect();
+            keys.push(self.flows.dst_key(v, mac));
             keys.extend(self.flows.hairpin_key(no, v, mac));
             out.msgs.extend(keys.iter().map(delete_strict));
-            out.notes.push(Notification::HostExpired {
-                dp_id: self.dp_id.0,
-                vid,
-                mac,
-                port: no,
-            });
+            out.notes.push(self.expired_note(vid, mac, no));
         }
     }
 }
