@@ -441,14 +441,17 @@ impl Controller {
             batch.finish(out);
         }
         out.push(Output::Notify(topology(stack, root.is_some())));
+        if tree_changed && stack.learns_shortest() {
+            self.reinstall_homes(out);
+        }
     }
 
     /// With VLANs that learn by the shortest path, keeps every DP's hosts behind the stack
     /// leading the same way, after `out` said hosts were learned or forgotten on DPs' own
-    /// ports: each such host is led towards the DP that most recently learned it on its own
-    /// port, or forgotten everywhere when none has it any more. So next hops towards one host
-    /// always form a tree towards one DP, and never lead to a DP that forgot it. O(DPs) per
-    /// such host; nothing without such VLANs.
+    /// ports: each such host is installed on every DP towards the DP that most recently
+    /// learned it on its own port (its home), or forgotten everywhere when none has it any
+    /// more. So next hops towards one host always form a tree towards one DP that knows it,
+    /// from the moment it learns it. O(DPs) per such host; nothing without such VLANs.
     fn keep_homes(&mut self, out: &mut Vec<Output>) {
         if !self.stack.as_ref().is_some_and(Stack::learns_shortest) {
             return;
@@ -487,17 +490,40 @@ impl Controller {
                 .valves
                 .iter()
                 .filter_map(|(id, v)| Some((v.local_host(vid, mac)?, *id)))
-                .max()
-                .map(|(_, id)| id);
+                .max();
             for (id, v) in &mut self.valves {
                 let mut batch = Batch::new(*id);
                 match home {
-                    Some(h) if h == *id => continue,
-                    Some(h) => batch.take(v.rehome(vid, mac, h)),
+                    Some((_, h)) if h == *id => continue,
+                    Some((learned, h)) => batch.take(v.rehome(learned, vid, mac, h)),
                     None => batch.take(v.forget_behind_stack(vid, mac)),
                 }
                 batch.finish(out);
             }
+        }
+    }
+
+    /// After hosts behind stack ports were forgotten (the stack changed), every DP learns
+    /// again, by the new paths, the hosts that other DPs have on their own ports in VLANs
+    /// that learn by the shortest path (the most recently learned one winning a host found at
+    /// two). O(such hosts × DPs).
+    fn reinstall_homes(&mut self, out: &mut Vec<Output>) {
+        let mut homes: Vec<(Instant, u16, MacAddr, u64)> = self
+            .valves
+            .iter()
+            .flat_map(|(id, v)| {
+                v.local_hosts_shortest()
+                    .into_iter()
+                    .map(|(vid, mac, learned)| (learned, vid, mac, *id))
+            })
+            .collect();
+        homes.sort_unstable();
+        for (id, v) in &mut self.valves {
+            let mut batch = Batch::new(*id);
+            for (learned, vid, mac, home) in homes.iter().filter(|h| h.3 != *id) {
+                batch.take(v.rehome(*learned, *vid, *mac, *home));
+            }
+            batch.finish(out);
         }
     }
 

@@ -569,8 +569,15 @@ impl Valve {
         let frames = &mut out.frames;
         let (dp, rng) = (&self.dp, &mut self.rng);
         let mut timeout = 0;
+        // A host behind the stack in a VLAN that learns by the shortest path goes when its
+        // home forgets it (see `rehome`), not on a timeout of its own.
+        let remote = port.stack && vlan.shortest;
         let choose = || {
-            timeout = if permanent { 0 } else { learn_timeout(dp, rng) };
+            timeout = if permanent || remote {
+                0
+            } else {
+                learn_timeout(dp, rng)
+            };
             timeout
         };
         match self
@@ -664,6 +671,18 @@ impl Valve {
         self.learn_ports.get(&port).is_some_and(|p| p.stack)
     }
 
+    /// The hosts this DP has on its own ports in VLANs that learn by the shortest path, as
+    /// (VID, MAC, when learned). O(hosts).
+    pub fn local_hosts_shortest(&self) -> Vec<(u16, MacAddr, Instant)> {
+        self.hosts
+            .iter()
+            .filter(|(vid, _, h)| {
+                !self.is_stack_port(h.port) && self.learn_vlans.get(vid).is_some_and(|v| v.shortest)
+            })
+            .map(|(vid, mac, h)| (vid, mac, h.learned))
+            .collect()
+    }
+
     /// When this DP learned `mac` in VLAN `vid` on one of its own ports (not behind the
     /// stack), if it did: the DP most recently so is the host's home.
     pub fn local_host(&self, vid: u16, mac: MacAddr) -> Option<Instant> {
@@ -671,36 +690,44 @@ impl Valve {
         (!self.is_stack_port(host.port)).then_some(host.learned)
     }
 
-    /// DP `home` learned `mac` in VLAN `vid` on one of its own ports. If this DP has the host
-    /// behind the stack, in a VLAN that learns by the shortest path, it now leads towards
-    /// `home`: every DP leads the same way, so unicast never circles between an old path and
-    /// a new one. The source flows stay (they cover every stack port). O(1).
-    pub fn rehome(&mut self, vid: u16, mac: MacAddr, home: u64) -> ValveOutput {
+    /// DP `home` learned `mac` in VLAN `vid` on one of its own ports at `learned` (and is the
+    /// host's home). In a VLAN that learns by the shortest path, this DP then has the host behind the
+    /// stack towards `home`, at once, whether it knew it before or not: every DP leads the
+    /// same way from the moment the home learns it, and no frame for it floods along the tree
+    /// to a DP that would send it on by another way. Such an entry has no timeout of its own:
+    /// it goes when the home forgets the host ([`Valve::forget_behind_stack`]). A host this
+    /// DP has on one of its own ports stays there until its frames say otherwise. The VLAN's
+    /// `max_hosts` is the home's to enforce. O(stack ports).
+    pub fn rehome(&mut self, learned: Instant, vid: u16, mac: MacAddr, home: u64) -> ValveOutput {
         let mut out = ValveOutput::default();
         let shortest = self.learn_vlans.get(&vid).is_some_and(|v| v.shortest);
         if self.phase != Phase::Running || !shortest {
             return out;
         }
-        let Some(host) = self.hosts.get(vid, mac).copied() else {
-            return out;
-        };
         let Some(&to) = self.stack.towards.get(&home) else {
             return out;
         };
-        if to == host.port || !self.is_stack_port(host.port) {
+        let was = self.hosts.get(vid, mac).copied();
+        if was.is_some_and(|h| !self.is_stack_port(h.port) || (h.port == to && h.timeout == 0)) {
             return out;
         }
-        self.hosts.adopt(vid, mac, Host { port: to, ..host }, false);
-        let guard_s = u64::try_from(self.dp().cache_update_guard_time).unwrap_or(0);
-        let idle = dst_idle_timeout(self.dp().idle_dst, host.timeout, guard_s);
-        self.flows
-            .push_dst(&mut out.frames, (to, Vid(vid), mac), false, idle);
+        let host = Host {
+            port: to,
+            learned,
+            timeout: 0,
+        };
+        self.hosts.adopt(vid, mac, host, false);
+        let v = Vid(vid);
+        self.flows.push_dst(&mut out.frames, (to, v, mac), false, 0);
+        for p in self.src_ports(to, true) {
+            self.flows.push_src(&mut out.frames, p, v, mac, 0);
+        }
         out.notes.push(Notification::HostLearned {
             dp_id: self.dp_id.0,
             vid,
             mac,
             port: to,
-            moved_from: Some(host.port),
+            moved_from: was.map(|h| h.port).filter(|p| *p != to),
         });
         out
     }

@@ -875,8 +875,11 @@ fn learning_by_the_shortest_path_follows_a_moved_host_and_a_cut_link() {
         let got = net.send(dp, &frame(1, mac(dp as u8), mac(3)));
         assert_eq!(places(&got), vec![(4, 3)], "from sw{dp}");
     }
-    // The link off the tree fails: unicast goes round, once.
+    // The link off the tree fails: every switch learns its hosts again by the new paths at
+    // once (no flood, no frame from them needed), and unicast goes round, once.
     net.cut_cable(3, 34);
+    let got = net.send(4, &frame(1, mac(4), mac(2)));
+    assert_eq!(places(&got), vec![(2, 1)]);
     hello_all(&mut net);
     let got = net.send(4, &frame(1, mac(4), mac(2)));
     assert_eq!(places(&got), vec![(2, 1)]);
@@ -884,6 +887,27 @@ fn learning_by_the_shortest_path_follows_a_moved_host_and_a_cut_link() {
     let got = net.send(3, &frame(1, mac(3), mac(4)));
     assert_eq!(places(&got), vec![(4, 1)]);
     assert_eq!(net.crossed.len(), 3, "{:?}", net.crossed);
+}
+
+#[test]
+fn a_host_learned_at_home_is_known_on_every_switch_at_once() {
+    let mut net = StackNet::new(RING4_SHORTEST);
+    hello_all(&mut net);
+    // A host on sw4 port 3 speaks only to its neighbour on sw4: no other switch sees it.
+    assert_eq!(
+        places(&net.send(4, &frame(3, mac(40), mac(4)))),
+        vec![(4, 1)]
+    );
+    assert!(net.crossed.is_empty());
+    // Yet every switch leads to it, by the shortest path, without a flood.
+    for dp in 1..=3u8 {
+        let got = net.send(u64::from(dp), &frame(1, mac(dp), mac(40)));
+        assert_eq!(places(&got), vec![(4, 3)], "from sw{dp}");
+    }
+    // It leaves: every switch forgets it, and a frame for it floods once more.
+    net.set_link(4, 3, false);
+    let got = net.send(2, &frame(1, mac(2), mac(40)));
+    assert!(places(&got).contains(&(1, 1)), "{got:?}");
 }
 
 #[test]
