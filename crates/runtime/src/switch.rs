@@ -144,6 +144,13 @@ impl Stream {
         }
     }
 
+    fn try_read(&self, buf: &mut [u8]) -> io::Result<usize> {
+        match self {
+            Stream::Tcp(s) => s.try_read(buf),
+            Stream::Tls(s) => s.try_read(buf),
+        }
+    }
+
     fn try_write(&self, buf: &[u8]) -> io::Result<usize> {
         match self {
             Stream::Tcp(s) => s.try_write(buf),
@@ -266,7 +273,32 @@ impl Conn {
     }
 
     /// Reads everything available now (up to a cap). Returns false at end of stream.
+    ///
+    /// With nothing buffered, a first read goes to the stack, and only what it got is kept:
+    /// an idle switch's echo then costs no read buffer once handled (10,000 idle switches
+    /// would otherwise each hold one of [`MIN_READ_GROWTH`] or more). A read that fills the
+    /// stack buffer carries on into the growing buffer.
     fn try_fill(&mut self) -> Result<bool, Close> {
+        if self.rbuf.capacity() == 0 {
+            let mut first = [0u8; MIN_READ_GROWTH];
+            loop {
+                match self.stream.try_read(&mut first) {
+                    Ok(0) => return Ok(false),
+                    Ok(n) => {
+                        self.rbuf.extend_from_slice(&first[..n]);
+                        if n < first.len() {
+                            // Short: the socket is most likely drained. If not, it is still
+                            // readable and the caller comes back.
+                            return Ok(true);
+                        }
+                        break;
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(e) => return Err(Close::Io(e.to_string())),
+                }
+            }
+        }
         let start = self.rbuf.len();
         loop {
             if self.rbuf.capacity() - self.rbuf.len() < MIN_READ_GROWTH {
@@ -287,10 +319,11 @@ impl Conn {
         }
     }
 
-    /// Gives back buffer space beyond [`IDLE_BUFFER`] that holds nothing: called when the
-    /// switch has been silent for the echo interval.
+    /// Gives back an empty read buffer, and write buffer space beyond [`IDLE_BUFFER`] that
+    /// holds nothing: called when the switch has been silent for the echo interval. (Small
+    /// reads need no read buffer of their own, see [`Conn::try_fill`].)
     fn trim(&mut self) {
-        if self.rbuf.is_empty() && self.rbuf.capacity() > IDLE_BUFFER {
+        if self.rbuf.is_empty() && self.rbuf.capacity() > 0 {
             self.rbuf = BytesMut::new();
         }
         if self.unsent() == 0 && self.wbuf.capacity() > IDLE_BUFFER {

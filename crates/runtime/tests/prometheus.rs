@@ -108,7 +108,7 @@ fn sluice_text() -> String {
     };
     let published = Published {
         snapshot: snapshot(Instant(2000), &ctl, &counters),
-        desc: BTreeMap::from([(0x5e1, desc)]),
+        desc: BTreeMap::from([(0x5e1, Arc::new(desc))]),
         event_id: 8,
         taken: 1.8e9,
         started: 1.8e9,

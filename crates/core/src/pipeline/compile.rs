@@ -168,6 +168,7 @@ pub fn compile_stacked(dp: &Dp, up: &BTreeSet<CfgPort>, stack: &StackView) -> Co
     remote_mirror::groups(dp, stack, out.groups);
     egress::compile(dp, &layout, &live, out.flows);
     copro::compile(dp, &layout, &live, out.flows);
+    c.flows.shrink_to_fit();
     Compiled {
         flows: c.flows,
         groups: c.groups,

@@ -10,20 +10,9 @@ use super::flow::{Flow, FlowSet, delete_strict};
 /// is never absent), ordered by table and priority from the end of the pipeline backwards so a
 /// rule is never installed before the rules it leads to (FAUCET's `valve_flowreorder`).
 pub fn diff(have: &FlowSet, want: &FlowSet) -> Vec<Message> {
-    let mut deletes: Vec<_> = have
-        .iter()
-        .filter(|(k, _)| want.get(k).is_none())
-        .map(|(k, _)| k.clone())
-        .collect();
+    let mut deletes: Vec<_> = have.keys_missing_from(want).collect();
     deletes.sort();
-    let mut adds: Vec<Flow> = want
-        .iter()
-        .filter(|(k, b)| have.get(k) != Some(*b))
-        .map(|(k, b)| Flow {
-            key: k.clone(),
-            body: b.clone(),
-        })
-        .collect();
+    let mut adds: Vec<Flow> = want.differing_from(have).collect();
     adds.sort_by(|a, b| {
         (
             std::cmp::Reverse(a.key.table),

@@ -146,7 +146,10 @@ impl Valve {
                         .hairpin_flow((f.port, f.vid, f.mac), untagged, idle.unwrap_or(0));
                 flows.extend(fm.as_ref().map(Flow::from_mod));
             }
-            if !flows.iter().all(|fl| have.get(&fl.key) == Some(&fl.body)) {
+            if !flows
+                .iter()
+                .all(|fl| have.get(&fl.key).as_ref() == Some(&fl.body))
+            {
                 continue;
             }
             for fl in &flows {

@@ -43,8 +43,9 @@ use crate::gauge::{Gauge, GaugeStats};
 pub struct Published {
     /// The core's state and counters.
     pub snapshot: Snapshot,
-    /// Each connected switch's description (DESC reply), by datapath id.
-    pub desc: BTreeMap<u64, Desc>,
+    /// Each connected switch's description (DESC reply), by datapath id. Shared with the
+    /// controller task's own map: a DESC is over 1 KB, and this is published every second.
+    pub desc: BTreeMap<u64, Arc<Desc>>,
     /// The id of the last event (FAUCET's `faucet_event_id`).
     pub event_id: u64,
     /// Wall-clock seconds since the Unix epoch when this was published.
@@ -93,7 +94,7 @@ pub(crate) fn wall_now() -> f64 {
 #[derive(Debug)]
 pub(crate) struct Telemetry {
     counters: Counters,
-    desc: BTreeMap<u64, Desc>,
+    desc: BTreeMap<u64, Arc<Desc>>,
     created: BTreeMap<u64, f64>,
     started: f64,
     echo: (f64, f64),
@@ -176,7 +177,7 @@ impl Telemetry {
     /// A switch completed its handshake and described itself.
     pub(crate) fn switch_up(&mut self, dp_id: u64, desc: Option<&Desc>) {
         match desc {
-            Some(d) => self.desc.insert(dp_id, d.clone()),
+            Some(d) => self.desc.insert(dp_id, Arc::new(d.clone())),
             None => self.desc.remove(&dp_id),
         };
     }
