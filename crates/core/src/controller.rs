@@ -13,7 +13,7 @@ use sluice_wire::lldp::{LldpPacket, LldpRepr};
 use sluice_wire::{MacAddr, PacketMeta};
 
 use crate::event::{Event, Notification, Output, Restart};
-use crate::stack::{Stack, StackChange, StackView};
+use crate::stack::{Stack, StackChange};
 use crate::time::Instant;
 use crate::valve::{Valve, ValveOutput};
 
@@ -38,6 +38,10 @@ pub struct Controller {
     next_token: u64,
     seed: u64,
 }
+
+/// A host (VID, MAC) and its home: when and on which DP it was learned on a port of the
+/// DP's own, if any DP has it so.
+type Home = (u16, MacAddr, Option<(Instant, u64)>);
 
 /// Room for what one packet-in can cause: a learned host's two flows (208 bytes), so that a
 /// batch's buffer is allocated once and never grown and copied.
@@ -403,29 +407,10 @@ impl Controller {
         let Some(stack) = &self.stack else {
             return;
         };
-        // Where hosts outside a DP are reached from: the tree, and the external ports used.
-        // (With VLANs that learn by the shortest path, every DP's next hops too.)
-        fn same_paths(a: &StackView, b: &StackView) -> bool {
-            (
-                a.root,
-                a.root_port,
-                &a.tree_ports,
-                &a.blocked,
-                &a.towards,
-                &a.unicast_ports,
-            ) == (
-                b.root,
-                b.root_port,
-                &b.tree_ports,
-                &b.blocked,
-                &b.towards,
-                &b.unicast_ports,
-            )
-        }
         let tree_changed = self.valves.iter().any(|(id, v)| {
             stack
                 .view(*id)
-                .is_some_and(|view| !same_paths(view, v.stack()))
+                .is_some_and(|view| view.host_paths() != v.stack().host_paths())
         });
         for (dp_id, v) in &mut self.valves {
             let Some(view) = stack.view(*dp_id) else {
@@ -483,24 +468,16 @@ impl Controller {
                 _ => None,
             })
             .collect();
+        if hosts.is_empty() {
+            return;
+        }
         hosts.sort_unstable();
         hosts.dedup();
-        for (vid, mac) in hosts {
-            let home = self
-                .valves
-                .iter()
-                .filter_map(|(id, v)| Some((v.local_host(vid, mac)?, *id)))
-                .max();
-            for (id, v) in &mut self.valves {
-                let mut batch = Batch::new(*id);
-                match home {
-                    Some((_, h)) if h == *id => continue,
-                    Some((learned, h)) => batch.take(v.rehome(learned, vid, mac, h)),
-                    None => batch.take(v.forget_behind_stack(vid, mac)),
-                }
-                batch.finish(out);
-            }
-        }
+        let homes: Vec<Home> = hosts
+            .into_iter()
+            .map(|(vid, mac)| (vid, mac, self.home_of(vid, mac, None)))
+            .collect();
+        self.spread_homes(&homes, out);
     }
 
     /// After hosts behind stack ports were forgotten (the stack changed), every DP learns
@@ -508,7 +485,7 @@ impl Controller {
     /// that learn by the shortest path (the most recently learned one winning a host found at
     /// two). O(such hosts × DPs).
     fn reinstall_homes(&mut self, out: &mut Vec<Output>) {
-        let mut homes: Vec<(Instant, u16, MacAddr, u64)> = self
+        let mut found: Vec<(Instant, u16, MacAddr, u64)> = self
             .valves
             .iter()
             .flat_map(|(id, v)| {
@@ -517,14 +494,38 @@ impl Controller {
                     .map(|(vid, mac, learned)| (learned, vid, mac, *id))
             })
             .collect();
-        homes.sort_unstable();
+        found.sort_unstable();
+        let homes: Vec<Home> = found
+            .into_iter()
+            .map(|(learned, vid, mac, id)| (vid, mac, Some((learned, id))))
+            .collect();
+        self.spread_homes(&homes, out);
+    }
+
+    /// Every DP but each host's home leads to it there (or, without a home, forgets it): one
+    /// batch of flow mods per DP. O(hosts × DPs).
+    fn spread_homes(&mut self, homes: &[Home], out: &mut Vec<Output>) {
         for (id, v) in &mut self.valves {
             let mut batch = Batch::new(*id);
-            for (learned, vid, mac, home) in homes.iter().filter(|h| h.3 != *id) {
-                batch.take(v.rehome(*learned, *vid, *mac, *home));
+            for (vid, mac, home) in homes {
+                match *home {
+                    Some((_, h)) if h == *id => {}
+                    Some((learned, h)) => batch.take(v.rehome(learned, *vid, *mac, h)),
+                    None => batch.take(v.forget_behind_stack(*vid, *mac)),
+                }
             }
             batch.finish(out);
         }
+    }
+
+    /// The DP (other than `except`) that most recently learned `mac` in VLAN `vid` on one of
+    /// its own ports, and when. O(DPs).
+    fn home_of(&self, vid: u16, mac: MacAddr, except: Option<u64>) -> Option<(Instant, u64)> {
+        self.valves
+            .iter()
+            .filter(|(id, _)| Some(**id) != except)
+            .filter_map(|(id, v)| Some((v.local_host(vid, mac)?, *id)))
+            .max()
     }
 
     /// For a packet-in from a stack port (with VLANs that learn by the shortest path): the
@@ -539,11 +540,7 @@ impl Controller {
         }
         let meta = PacketMeta::parse(&pi.data).ok()?;
         let vid = meta.vlans.outer()?.vid().get();
-        self.valves
-            .iter()
-            .filter(|(id, _)| **id != dp_id)
-            .filter_map(|(id, v)| Some((v.local_host(vid, meta.eth_src)?, *id)))
-            .max()
+        self.home_of(vid, meta.eth_src, Some(dp_id))
             .map(|(_, id)| id)
     }
 

@@ -28,7 +28,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use petgraph::algo::dijkstra;
 use petgraph::graph::{NodeIndex, UnGraph};
-use petgraph::visit::{EdgeFiltered, EdgeRef, IntoEdges};
+use petgraph::visit::{EdgeFiltered, EdgeRef};
 use sluice_config::Config;
 
 use crate::time::Instant;
@@ -66,6 +66,9 @@ pub type End = (u64, u32);
 
 /// A link of the graph: its two ends, the lower first.
 type Link = (End, End);
+
+/// For every DP (by node index), its up link one hop nearer some DP, as (this end, far end).
+type Steps = Vec<Option<(End, End)>>;
 
 /// How good a root a DP would be; the lowest wins.
 type RootKey = (bool, bool, bool, i64, u64);
@@ -140,6 +143,22 @@ pub struct StackView {
     /// leads there. With entries on several DPs, the lowest `dp_id` (one VID cannot lead two
     /// ways).
     pub reverse_to: BTreeMap<u16, u64>,
+}
+
+impl StackView {
+    /// What decides where hosts outside this DP are reached: the tree, the external ports
+    /// used, and (with VLANs that learn by the shortest path) the next hops and the links
+    /// off the tree. When it changes anywhere, hosts behind stack ports are forgotten.
+    pub fn host_paths(&self) -> impl PartialEq + '_ {
+        (
+            self.root,
+            self.root_port,
+            &self.tree_ports,
+            &self.blocked,
+            &self.towards,
+            &self.unicast_ports,
+        )
+    }
 }
 
 /// A change in the stack worth telling operators about.
@@ -600,11 +619,12 @@ impl Stack {
             }
             // Each DP's parent link: the first link (by neighbour, then port) to a DP one hop
             // nearer the root.
-            let dist = dijkstra(&up, self.dps[&root].node, None, |_| 1u32);
-            hops.extend(dist.iter().map(|(n, h)| (self.graph[*n], *h)));
+            let (root_hops, parents) = self.steps_towards(&link_up, self.dps[&root].node);
+            for d in &component {
+                hops.insert(*d, root_hops[self.dps[d].node.index()]);
+            }
             for d in component.iter().filter(|d| **d != root) {
-                let Some((_, here, there)) = self.step_towards(&up, |n| dist.get(&n).copied(), *d)
-                else {
+                let Some((here, there)) = parents[self.dps[d].node.index()] else {
                     continue;
                 };
                 if let Some(v) = views.get_mut(d) {
@@ -618,15 +638,15 @@ impl Stack {
         }
         // Next hops: towards tunnel ends and, when some VLAN learns by the shortest path,
         // towards every DP (ends in dp_id order, so each map is built in one pass).
-        let ends: Vec<(u64, Vec<Option<u32>>)> = self
+        let ends: Vec<(u64, Steps)> = self
             .dps
             .iter()
             .filter(|(id, _)| self.shortest || self.tunnel_ends.contains(id))
-            .map(|(id, dp)| (*id, self.steps_towards(&link_up, dp.node)))
+            .map(|(id, dp)| (*id, self.steps_towards(&link_up, dp.node).1))
             .collect();
         for (id, v) in &mut views {
             let n = self.dps[id].node.index();
-            let steps = ends.iter().filter_map(|(end, s)| Some((*end, s[n]?)));
+            let steps = ends.iter().filter_map(|(end, s)| Some((*end, s[n]?.0.1)));
             if self.shortest {
                 v.towards = steps.clone().collect();
             }
@@ -717,11 +737,13 @@ impl Stack {
         }
     }
 
-    /// For every DP (by node index), the port of its up link one hop nearer `origin`, as
-    /// [`Stack::step_towards`] picks it (the lowest neighbour, then the lowest port); `None`
-    /// for `origin` itself and the DPs it cannot reach. A breadth-first search and one pass
-    /// over the links: O(DPs + links).
-    fn steps_towards(&self, link_up: &[bool], origin: NodeIndex) -> Vec<Option<u32>> {
+    /// Hop counts from `origin` over the links that are up, and for every DP its up link one
+    /// hop nearer `origin` as (this end, far end): the one to the lowest neighbour, then on
+    /// the lowest port, so every DP picks the same way and the links towards `origin` form a
+    /// tree. Both by node index; `u32::MAX` and `None` for DPs `origin` cannot reach (`None`
+    /// for `origin` too). A breadth-first search and one pass over the links:
+    /// O(DPs + links).
+    fn steps_towards(&self, link_up: &[bool], origin: NodeIndex) -> (Vec<u32>, Steps) {
         let n = self.graph.node_count();
         let mut hops = vec![u32::MAX; n];
         hops[origin.index()] = 0;
@@ -739,7 +761,7 @@ impl Stack {
                 }
             }
         }
-        let mut best: Vec<Option<(u64, u32)>> = vec![None; n];
+        let mut best: Steps = vec![None; n];
         for e in self
             .graph
             .edge_references()
@@ -751,43 +773,14 @@ impl Stack {
                 if hy == u32::MAX || hx != hy + 1 {
                     continue;
                 }
-                let here = if a.0 == self.graph[x] { a } else { b };
-                let step = (self.graph[y], here.1);
+                let step = if a.0 == self.graph[x] { (a, b) } else { (b, a) };
+                let rank = |(here, there): (End, End)| (there.0, here.1);
                 let slot = &mut best[x.index()];
-                if slot.is_none_or(|cur| step < cur) {
+                if slot.is_none_or(|cur| rank(step) < rank(cur)) {
                     *slot = Some(step);
                 }
             }
         }
-        best.into_iter().map(|s| s.map(|(_, port)| port)).collect()
-    }
-
-    /// From DP `d`, the up link one hop nearer the origin of `dist` (hop counts from a
-    /// shortest-path search, by node): the one to the lowest neighbour, then on the lowest port, so
-    /// every DP picks the same way. Returns (neighbour, this end, far end).
-    fn step_towards<G>(
-        &self,
-        up: G,
-        hops_of: impl Fn(NodeIndex) -> Option<u32>,
-        d: u64,
-    ) -> Option<(u64, End, End)>
-    where
-        G: IntoEdges<NodeId = NodeIndex, EdgeWeight = Link>,
-    {
-        let node = self.dps.get(&d)?.node;
-        let hops = hops_of(node)?;
-        up.edges(node)
-            .filter_map(|e| {
-                let nb = if e.source() == node {
-                    e.target()
-                } else {
-                    e.source()
-                };
-                (hops_of(nb)? + 1 == hops).then_some(())?;
-                let (a, b) = *e.weight();
-                let (here, there) = if a.0 == d { (a, b) } else { (b, a) };
-                Some((self.graph[nb], here, there))
-            })
-            .min_by_key(|(nb, here, _)| (*nb, here.1))
+        (hops, best)
     }
 }

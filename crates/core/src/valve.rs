@@ -622,15 +622,18 @@ impl Valve {
                 let flows = &self.flows;
                 if let Some(old) = moved_from {
                     // The old port's source flows go; the destination flow is replaced below.
-                    for p in self.src_ports(old, vlan.shortest) {
-                        let key = flows.src_key(p, vid, mac);
+                    for key in self.src_keys(old, vid, mac) {
                         push(frames, &crate::pipeline::flow::delete_strict(&key));
                     }
                     if let Some(key) = flows.hairpin_key(old, vid, mac) {
                         push(frames, &crate::pipeline::flow::delete_strict(&key));
                     }
                 }
-                let dst_idle = dst_idle_timeout(idle_dst, timeout, guard_s);
+                let dst_idle = if idle_dst && timeout != 0 {
+                    timeout.saturating_add(u16::try_from(guard_s).unwrap_or(u16::MAX))
+                } else {
+                    0
+                };
                 flows.push_dst(frames, (at, vid, mac), untagged, dst_idle);
                 if hairpin {
                     flows.push_hairpin(frames, (at, vid, mac), untagged, dst_idle);
@@ -666,6 +669,22 @@ impl Valve {
             .chain(stack_ports)
     }
 
+    /// The keys of the source flows of a host learned at `port` (see [`Valve::src_ports`]).
+    fn src_keys(
+        &self,
+        port: u32,
+        vid: Vid,
+        mac: MacAddr,
+    ) -> impl Iterator<Item = pipeline::FlowKey> + '_ {
+        self.src_ports(port, self.learns_shortest(vid.0))
+            .map(move |p| self.flows.src_key(p, vid, mac))
+    }
+
+    /// Whether VLAN `vid` learns hosts behind the stack by the shortest path.
+    fn learns_shortest(&self, vid: u16) -> bool {
+        self.learn_vlans.get(&vid).is_some_and(|v| v.shortest)
+    }
+
     /// Whether `port` is one of this DP's stack ports.
     pub fn is_stack_port(&self, port: u32) -> bool {
         self.learn_ports.get(&port).is_some_and(|p| p.stack)
@@ -676,9 +695,7 @@ impl Valve {
     pub fn local_hosts_shortest(&self) -> Vec<(u16, MacAddr, Instant)> {
         self.hosts
             .iter()
-            .filter(|(vid, _, h)| {
-                !self.is_stack_port(h.port) && self.learn_vlans.get(vid).is_some_and(|v| v.shortest)
-            })
+            .filter(|(vid, _, h)| !self.is_stack_port(h.port) && self.learns_shortest(*vid))
             .map(|(vid, mac, h)| (vid, mac, h.learned))
             .collect()
     }
@@ -700,8 +717,7 @@ impl Valve {
     /// `max_hosts` is the home's to enforce. O(stack ports).
     pub fn rehome(&mut self, learned: Instant, vid: u16, mac: MacAddr, home: u64) -> ValveOutput {
         let mut out = ValveOutput::default();
-        let shortest = self.learn_vlans.get(&vid).is_some_and(|v| v.shortest);
-        if self.phase != Phase::Running || !shortest {
+        if self.phase != Phase::Running || !self.learns_shortest(vid) {
             return out;
         }
         let Some(&to) = self.stack.towards.get(&home) else {
@@ -737,24 +753,22 @@ impl Valve {
     /// would lead to a DP that no longer knows it). O(stack ports).
     pub fn forget_behind_stack(&mut self, vid: u16, mac: MacAddr) -> ValveOutput {
         let mut out = ValveOutput::default();
-        let shortest = self.learn_vlans.get(&vid).is_some_and(|v| v.shortest);
         let behind_stack = self
             .hosts
             .get(vid, mac)
             .is_some_and(|h| self.is_stack_port(h.port));
-        if self.phase != Phase::Running || !shortest || !behind_stack {
+        if self.phase != Phase::Running || !self.learns_shortest(vid) || !behind_stack {
             return out;
         }
         let Some(host) = self.hosts.forget(vid, mac) else {
             return out;
         };
         let v = Vid(vid);
-        for p in self.src_ports(host.port, true) {
-            let key = self.flows.src_key(p, v, mac);
-            out.msgs.push(crate::pipeline::flow::delete_strict(&key));
-        }
-        let key = self.flows.dst_key(v, mac);
-        out.msgs.push(crate::pipeline::flow::delete_strict(&key));
+        let keys = self
+            .src_keys(host.port, v, mac)
+            .chain([self.flows.dst_key(v, mac)]);
+        out.msgs
+            .extend(keys.map(|k| crate::pipeline::flow::delete_strict(&k)));
         out.notes.push(self.expired_note(vid, mac, host.port));
         out
     }
@@ -851,16 +865,6 @@ fn learn_timeout(dp: &Dp, rng: &mut Rng) -> u16 {
     );
     let r = i64::try_from(rng.below(jitter.unsigned_abs())).unwrap_or(0);
     u16::try_from((timeout - jitter + r).abs().max(guard)).unwrap_or(u16::MAX)
-}
-
-/// The eth_dst flow's idle timeout: with `idle_dst`, the source flow's hard timeout plus the
-/// guard time (none for a permanent host); without, none (the controller deletes it).
-fn dst_idle_timeout(idle_dst: bool, hard_timeout: u16, guard_s: u64) -> u16 {
-    if idle_dst && hard_timeout != 0 {
-        hard_timeout.saturating_add(u16::try_from(guard_s).unwrap_or(u16::MAX))
-    } else {
-        0
-    }
 }
 
 /// Appends a message the core built; such a message is never too long to send.

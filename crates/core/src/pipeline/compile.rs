@@ -347,8 +347,8 @@ impl Compiler<'_> {
     /// tagged ones go on to learning (VLAN ACLs were applied where they entered the stack).
     /// A stack port off the tree admits only the unicast of VLANs that learn by the shortest
     /// path (`edge_learn_stack_root: false`), when its link is up; otherwise nothing (but its
-    /// beacons and tunnels). A frame from it whose destination is unknown floods along the
-    /// tree like one from a local port.
+    /// beacons and tunnels). A frame from it whose destination is unknown goes to this DP's
+    /// own members only (see `unknown_from_off_tree`).
     fn stack_admission(&mut self, port: &Port) {
         let no = port.number.0;
         let vids: Vec<Vid> = if self.stack.tree_ports.contains(&no) {

@@ -253,11 +253,7 @@ impl Valve {
     fn forget_port_hosts(&mut self, no: u32, out: &mut ValveOutput) {
         for (vid, mac) in self.hosts.flush_port(no) {
             let v = Vid(vid);
-            let shortest = self.learn_vlans.get(&vid).is_some_and(|l| l.shortest);
-            let mut keys: Vec<FlowKey> = self
-                .src_ports(no, shortest)
-                .map(|p| self.flows.src_key(p, v, mac))
-                .collect();
+            let mut keys: Vec<FlowKey> = self.src_keys(no, v, mac).collect();
             keys.push(self.flows.dst_key(v, mac));
             keys.extend(self.flows.hairpin_key(no, v, mac));
             out.msgs.extend(keys.iter().map(delete_strict));
