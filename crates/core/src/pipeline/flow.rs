@@ -216,7 +216,8 @@ const OXM_AT: usize = 52;
 impl Record {
     fn new(flow: Flow) -> Record {
         let msg = Message::FlowMod(flow.into_add());
-        let mut buf = Vec::new();
+        // Room for most flows at once, not a buffer regrown step by step.
+        let mut buf = Vec::with_capacity(256);
         match msg.encode(0, &mut buf) {
             Ok(()) => Record::Wire(buf.into_boxed_slice()),
             Err(_) => match msg {
