@@ -3,12 +3,17 @@
 //! The host table decides; [`crate::valve`] turns its decisions into flows. Everything here is
 //! O(1) per packet-in (hash lookups and counters), and a host costs one table entry. The
 //! table grows a little per insert ([`table`]), so learning never stops to rehash every host.
+//! Expiry looks only at the hosts whose timeout falls due ([`Hosts::expire`]): each
+//! (re)learned host is filed under the tenth of a second its timeout ends in, so a tick
+//! costs the hosts that expire, not every host.
 
 mod table;
 
 use sluice_wire::MacAddr;
 
 use self::table::Table;
+use std::collections::BTreeMap;
+
 use crate::fxhash::FxHashMap;
 use crate::time::Instant;
 
@@ -21,6 +26,18 @@ pub struct Host {
     pub learned: Instant,
     /// The eth_src flow's hard timeout (seconds; 0 for a permanent host).
     pub timeout: u16,
+}
+
+impl Host {
+    /// When its timeout ends, in milliseconds (`None` for a permanent host).
+    fn deadline_ms(&self) -> Option<u64> {
+        (self.timeout != 0).then(|| self.learned.as_millis() + u64::from(self.timeout) * 1000)
+    }
+
+    /// The slot ([`DUE_SLOT_MS`]) its timeout ends in: where [`Hosts`] files it.
+    fn due_slot(&self) -> Option<u64> {
+        self.deadline_ms().map(|ms| ms / DUE_SLOT_MS)
+    }
 }
 
 /// What the table decided about a packet-in's source.
@@ -93,6 +110,11 @@ impl Key {
     }
 }
 
+/// The width of the slots hosts are filed under by when they expire, in milliseconds.
+/// A tenth of a second keeps each slot's list short (45,000 keys at 450,000 new hosts a
+/// second), so that growing one never copies megabytes while packet-ins wait.
+const DUE_SLOT_MS: u64 = 100;
+
 /// The host table of one DP.
 #[derive(Debug, Default, Clone)]
 pub struct Hosts {
@@ -104,6 +126,10 @@ pub struct Hosts {
     pinned: FxHashMap<Key, u32>,
     port_bans: FxHashMap<u32, Instant>,
     vlan_bans: FxHashMap<u16, Instant>,
+    /// Keys of hosts by the slot ([`DUE_SLOT_MS`]) their timeout ends in. A host is filed
+    /// again each time it is (re)learned; an entry whose host has gone, or now ends in
+    /// another slot, is dropped when its slot comes.
+    due: BTreeMap<u64, Vec<u64>>,
 }
 
 impl Hosts {
@@ -182,6 +208,7 @@ impl Hosts {
                 }
                 host.learned = now;
                 host.timeout = timeout();
+                Self::file(&mut self.due, key, host);
                 Decision::Learn {
                     moved_from: None,
                     refresh: true,
@@ -200,6 +227,7 @@ impl Hosts {
                     learned: now,
                     timeout: timeout(),
                 };
+                Self::file(&mut self.due, key, host);
                 Self::uncount(&mut self.per_port, &mut self.per_vlan, vid, old);
                 Self::count(&mut self.per_port, &mut self.per_vlan, vid, port);
                 Decision::Learn {
@@ -214,14 +242,13 @@ impl Hosts {
                 if self.per_vlan.get(&vid).copied().unwrap_or(0) >= limits.vlan_max {
                     return Decision::BanVlan;
                 }
-                self.hosts.insert_new(
-                    key.0,
-                    Host {
-                        port,
-                        learned: now,
-                        timeout: timeout(),
-                    },
-                );
+                let host = Host {
+                    port,
+                    learned: now,
+                    timeout: timeout(),
+                };
+                self.hosts.insert_new(key.0, host);
+                Self::file(&mut self.due, key, &host);
                 Self::count(&mut self.per_port, &mut self.per_vlan, vid, port);
                 Decision::Learn {
                     moved_from: None,
@@ -238,12 +265,20 @@ impl Hosts {
     /// Records a host found on the switch (its flows were adopted), as if just learned.
     pub fn adopt(&mut self, vid: u16, mac: MacAddr, host: Host, permanent: bool) {
         let key = Key::new(vid, mac);
+        Self::file(&mut self.due, key, &host);
         if let Some(old) = self.hosts.insert(key.0, host) {
             Self::uncount(&mut self.per_port, &mut self.per_vlan, vid, old.port);
         }
         Self::count(&mut self.per_port, &mut self.per_vlan, vid, host.port);
         if permanent {
             self.pinned.insert(key, host.port);
+        }
+    }
+
+    /// Files `host` under the slot its timeout ends in (a permanent host is not filed).
+    fn file(due: &mut BTreeMap<u64, Vec<u64>>, key: Key, host: &Host) {
+        if let Some(slot) = host.due_slot() {
+            due.entry(slot).or_default().push(key.0);
         }
     }
 
@@ -312,21 +347,41 @@ impl Hosts {
     }
 
     /// Forgets hosts whose learning timeout has passed at `now` (permanent hosts never
-    /// expire), and bans that are over. Returns the expired hosts.
+    /// expire), and bans that are over. Returns the expired hosts. Looks only at the hosts
+    /// filed under the slots up to `now`'s: O(hosts that were due).
     pub fn expire(&mut self, now: Instant) -> Vec<(u16, MacAddr, Host)> {
+        let now_ms = now.as_millis();
+        let this_slot = now_ms / DUE_SLOT_MS;
         let mut gone = Vec::new();
-        let (per_port, per_vlan) = (&mut self.per_port, &mut self.per_vlan);
-        self.hosts.retain(|k, h| {
-            if h.timeout == 0
-                || now.as_millis() < h.learned.as_millis() + u64::from(h.timeout) * 1000
-            {
-                return true;
+        while let Some(entry) = self.due.first_entry() {
+            let slot = *entry.key();
+            if slot > this_slot {
+                break;
             }
-            let k = Key(k);
-            gone.push((k.vid(), k.mac(), *h));
-            Self::uncount(per_port, per_vlan, k.vid(), h.port);
-            false
-        });
+            let keys = entry.remove();
+            let mut later = Vec::new();
+            for k in keys {
+                let Some(h) = self.hosts.get(k).copied() else {
+                    continue; // forgotten since
+                };
+                if h.due_slot() != Some(slot) {
+                    continue; // relearned since: filed again under its new slot
+                }
+                if h.deadline_ms().is_some_and(|d| d > now_ms) {
+                    later.push(k); // due later in this slot
+                    continue;
+                }
+                if self.hosts.remove(k).is_some() {
+                    let k = Key(k);
+                    gone.push((k.vid(), k.mac(), h));
+                    Self::uncount(&mut self.per_port, &mut self.per_vlan, k.vid(), h.port);
+                }
+            }
+            if !later.is_empty() {
+                self.due.insert(slot, later);
+                break;
+            }
+        }
         self.port_bans.retain(|_, until| now < *until);
         self.vlan_bans.retain(|_, until| now < *until);
         gone
@@ -447,5 +502,44 @@ mod tests {
         assert_eq!(t.expire(Instant(300_000)).len(), 1);
         assert!(t.is_empty());
         assert_eq!(t.on_vlan(100), 0);
+    }
+
+    #[test]
+    fn expiry_follows_refreshes_moves_and_forgetting() {
+        let mut t = Hosts::new();
+        let (a, b, c) = (
+            MacAddr([2, 0, 0, 0, 0, 1]),
+            MacAddr([2, 0, 0, 0, 0, 2]),
+            MAC,
+        );
+        see(&mut t, 0, 1, 100, a, limits());
+        see(&mut t, 400, 1, 100, b, limits());
+        see(&mut t, 0, 1, 100, c, limits());
+        // a is refreshed after the guard time, b moves: both end 300 s after that.
+        see(&mut t, 200_000, 1, 100, a, limits());
+        see(&mut t, 200_000, 2, 100, b, limits());
+        t.forget(100, c);
+        // Only what is due by the millisecond goes.
+        assert!(t.expire(Instant(300_399)).is_empty());
+        assert!(t.expire(Instant(300_999)).is_empty());
+        let due: Vec<MacAddr> = t.expire(Instant(500_000)).iter().map(|g| g.1).collect();
+        assert_eq!(due, [a, b]);
+        assert!(t.is_empty());
+        // A host learned again after expiring expires again, once.
+        see(&mut t, 500_000, 1, 100, a, limits());
+        assert!(t.expire(Instant(799_999)).is_empty());
+        assert_eq!(t.expire(Instant(800_000)).len(), 1);
+        assert!(t.expire(Instant(900_000)).is_empty());
+    }
+
+    #[test]
+    fn expiry_within_a_slot_keeps_the_rest_of_it() {
+        let mut t = Hosts::new();
+        see(&mut t, 120, 1, 100, MAC, limits());
+        see(&mut t, 170, 1, 100, MacAddr([2; 6]), limits());
+        assert_eq!(t.expire(Instant(300_150)).len(), 1);
+        assert!(t.expire(Instant(300_169)).is_empty());
+        assert_eq!(t.expire(Instant(300_170)).len(), 1);
+        assert!(t.is_empty());
     }
 }
