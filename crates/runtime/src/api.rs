@@ -29,7 +29,10 @@ const JSON: &str = "application/json";
 pub async fn serve(listener: TcpListener, telemetry: TelemetryHandle, server: ServerHandle) {
     http::serve(listener, move |req: Request| {
         let (telemetry, server) = (telemetry.clone(), server.clone());
-        async move { answer(&req, &telemetry.latest(), &server).await }
+        async move {
+            let published = telemetry.latest().await;
+            answer(&req, &published, &server).await
+        }
     })
     .await;
 }

@@ -28,7 +28,7 @@ use sluice_config::Config;
 use sluice_core::{Controller, Datapath, DisconnectReason, Event, Instant, Notification, Output};
 use sluice_ofp::{Encoded, Message};
 use tokio::net::TcpListener;
-use tokio::sync::{broadcast, mpsc, oneshot, watch};
+use tokio::sync::{Notify, broadcast, mpsc, oneshot, watch};
 use tokio_rustls::TlsAcceptor;
 use tracing::{debug, info, warn};
 
@@ -184,6 +184,8 @@ pub struct Server {
     /// One of two controllers, in this role.
     ha: Option<HaRole>,
     telemetry: watch::Sender<Arc<Published>>,
+    /// Readers ask for a new snapshot through this.
+    snapshot_wanted: Arc<Notify>,
     events: Option<(Arc<EventQueue>, Option<std::time::Duration>)>,
     gauge: Option<Gauge>,
 }
@@ -203,6 +205,7 @@ impl Server {
             tls: None,
             ha: None,
             telemetry: watch::Sender::new(Arc::default()),
+            snapshot_wanted: Arc::new(Notify::new()),
             events: None,
             gauge: None,
         }
@@ -237,10 +240,10 @@ impl Server {
         }
     }
 
-    /// What the controller publishes for metrics, the API and `sluice show` (once a
-    /// second, and when it starts).
+    /// What the controller publishes for metrics, the API and `sluice show` (when it
+    /// starts, and then when a reader finds the last snapshot over a second old).
     pub fn telemetry(&self) -> TelemetryHandle {
-        telemetry::handle(self.telemetry.subscribe())
+        telemetry::handle(self.telemetry.subscribe(), self.snapshot_wanted.clone())
     }
 
     /// Sends FAUCET's events to `queue` (served by [`crate::telemetry::events::serve`]),
@@ -343,11 +346,12 @@ impl Server {
                     }
                 },
                 Some(req) = self.requests_rx.recv() => task.request(req),
+                () = self.snapshot_wanted.notified() => task.telemetry.publish(task.now(), &task.core),
                 _ = tick.tick() => {
                     let mut outputs = task.core.handle(task.now(), Event::Tick);
                     outputs.extend(task.ha_tick());
                     task.apply(outputs);
-                    for (dp_id, msgs) in task.telemetry.tick(task.now(), &task.core) {
+                    for (dp_id, msgs) in task.telemetry.tick(&task.core) {
                         let mut outputs = Vec::new();
                         task.send(dp_id, Command::Send { msgs, barrier: None }, &mut outputs);
                         task.apply(outputs);

@@ -8,11 +8,11 @@
 //! * Everything else is counted from the outputs the core already returns ([`Counters`]):
 //!   the runtime passes each batch of outputs to [`Counters::observe`] as it carries it out.
 //! * Host tables, port states and configuration are read from the core itself when a
-//!   snapshot is taken ([`snapshot`]), which the runtime does once a second and publishes
-//!   behind an `Arc`. Readers (a Prometheus scrape, the API) render that published value
-//!   on their own threads and never touch the controller; a scrape therefore costs the
-//!   controller nothing, and taking a snapshot of 10,000 hosts costs it well under a
-//!   millisecond once a second.
+//!   snapshot is taken ([`snapshot`]), which the runtime does when a reader finds the last
+//!   one over a second old, and publishes behind an `Arc`. Readers (a Prometheus scrape,
+//!   the API) render that published value on their own threads; a scrape costs the
+//!   controller at most one snapshot a second (well under a millisecond for 10,000 hosts),
+//!   and nothing when nobody reads.
 
 mod counters;
 mod tables;

@@ -218,8 +218,9 @@ fn flow_families(w: &mut Writer<'_>, g: &GaugeStats, dps: &[&Dp<'_>]) {
 /// Serves Gauge's metrics on `listener` until the task is dropped (any path, as Gauge).
 pub async fn serve(listener: tokio::net::TcpListener, telemetry: crate::TelemetryHandle) {
     crate::http::serve(listener, move |_req| {
-        let published = telemetry.latest();
+        let telemetry = telemetry.clone();
         async move {
+            let published = telemetry.latest().await;
             let rendered = tokio::task::spawn_blocking(move || {
                 let process = crate::telemetry::ProcessStats::read();
                 let mut text = String::with_capacity(16 * 1024);

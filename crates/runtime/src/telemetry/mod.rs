@@ -6,16 +6,16 @@
 //!  ───────────────                                   ───────────────────────────────────────
 //!  Telemetry::observe(outputs)  counters, event ids
 //!        │                      EventRecord ──► EventQueue ──► event socket writer
-//!  Telemetry::publish (1/s) ── Arc<Published> ──► watch ──► Prometheus scrape (renders text)
+//!  Telemetry::publish (asked) ─ Arc<Published> ──► watch ──► Prometheus scrape (renders text)
 //!                                                          └► JSON API, `sluice show`
 //! ```
 //!
-//! The controller task only bumps counters and, once a second, takes a
-//! [`sluice_core::telemetry::Snapshot`] (copying host tables and port states: well under a
-//! millisecond for 10,000 hosts) and publishes it behind an `Arc`. A scrape renders the
-//! latest published value on a blocking thread, so however large the text, packet-in handling
-//! does not pause for it. Values are therefore up to a second old; FAUCET refreshes its host
-//! metrics every five seconds.
+//! The controller task only bumps counters and, when a reader finds the published value over
+//! a second old ([`TelemetryHandle::latest`]), takes a [`sluice_core::telemetry::Snapshot`]
+//! (copying host tables and port states: well under a millisecond for 10,000 hosts) and
+//! publishes it behind an `Arc`. A scrape renders the latest published value on a blocking
+//! thread, so however large the text, packet-in handling does not pause for it. Values are
+//! therefore up to a second old; FAUCET refreshes its host metrics every five seconds.
 
 pub mod events;
 mod process;
@@ -31,24 +31,26 @@ use sluice_core::telemetry::{Counters, Snapshot, snapshot};
 use sluice_core::{Controller, Instant, Notification, Output, Restart};
 use sluice_ofp::Encoded;
 use sluice_ofp::msg::multipart::Desc;
-use tokio::sync::watch;
+use tokio::sync::{Notify, watch};
 
 use bytes::Bytes;
 use events::{EventBody, EventQueue, EventRecord, LearnFrame, StackLink, StackTopo};
 
 use crate::gauge::{Gauge, GaugeStats};
 
-/// What the controller task publishes once a second for readers.
+/// What the controller task publishes for readers, when they ask ([`TelemetryHandle`]).
 #[derive(Debug, Clone, Default)]
 pub struct Published {
     /// The core's state and counters.
     pub snapshot: Snapshot,
     /// Each connected switch's description (DESC reply), by datapath id. Shared with the
-    /// controller task's own map: a DESC is over 1 KB, and this is published every second.
+    /// controller task's own map: a DESC is over 1 KB, and this is published up to once a
+    /// second.
     pub desc: BTreeMap<u64, Arc<Desc>>,
     /// The id of the last event (FAUCET's `faucet_event_id`).
     pub event_id: u64,
-    /// Wall-clock seconds since the Unix epoch when this was published.
+    /// Wall-clock seconds since the Unix epoch when this was published (its age decides
+    /// whether a reader gets a new one).
     pub taken: f64,
     /// Wall-clock seconds since the Unix epoch when the controller started (the `_created`
     /// time of counters that exist from the start).
@@ -63,10 +65,25 @@ pub struct Published {
 }
 
 /// A reader's view of what the controller publishes.
+///
+/// The controller takes a snapshot when a reader wants one, not on a timer: a snapshot
+/// copies every host and port, which at 100,000 hosts stops the controller for a
+/// millisecond or more, so a controller nobody watches should not pay for it every second.
+/// A snapshot younger than [`FRESH`] is served as it is, so however many readers there are,
+/// the controller takes at most about one a second.
 #[derive(Debug, Clone)]
 pub struct TelemetryHandle {
     rx: watch::Receiver<Arc<Published>>,
+    /// Asks the controller task for a new snapshot (`None` for a fixed handle).
+    want: Option<Arc<Notify>>,
 }
+
+/// How old a published snapshot may be and still be served.
+pub const FRESH: Duration = Duration::from_secs(1);
+
+/// How long a reader waits for a new snapshot before serving the old one (the controller
+/// may be busy, or stopping).
+const WAIT: Duration = Duration::from_secs(2);
 
 impl TelemetryHandle {
     /// A handle that always reads `published` (for tests and benchmarks of readers).
@@ -74,12 +91,25 @@ impl TelemetryHandle {
         let (tx, rx) = watch::channel(Arc::new(published));
         // The value stays readable after the sender is gone.
         drop(tx);
-        TelemetryHandle { rx }
+        TelemetryHandle { rx, want: None }
     }
 
-    /// The latest published state.
-    pub fn latest(&self) -> Arc<Published> {
-        self.rx.borrow().clone()
+    /// The published state, no older than [`FRESH`]: an older one is replaced first (or
+    /// served as it is if the controller does not answer within two seconds).
+    pub async fn latest(&self) -> Arc<Published> {
+        let current = self.rx.borrow().clone();
+        let Some(want) = &self.want else {
+            return current;
+        };
+        // Wall-clock age: a clock step either way makes the snapshot stale, not fresh.
+        if (wall_now() - current.taken).abs() < FRESH.as_secs_f64() {
+            return current;
+        }
+        let mut rx = self.rx.clone();
+        rx.mark_unchanged();
+        want.notify_one();
+        let _ = tokio::time::timeout(WAIT, rx.changed()).await;
+        rx.borrow().clone()
     }
 }
 
@@ -354,21 +384,19 @@ impl Telemetry {
         }
     }
 
-    /// A second passed: sends the heartbeat event if one is due, publishes a new
-    /// snapshot, and returns the Gauge's statistics requests now due, per DP.
-    pub(crate) fn tick(&mut self, now: Instant, core: &Controller) -> Vec<(u64, Encoded)> {
+    /// A second passed: sends the heartbeat event if one is due, and returns the Gauge's
+    /// statistics requests now due, per DP.
+    pub(crate) fn tick(&mut self, core: &Controller) -> Vec<(u64, Encoded)> {
         if let Some((every, last)) = &mut self.heartbeat
             && last.elapsed() >= *every
         {
             *last = std::time::Instant::now();
             self.event(0, || EventBody::Heartbeat);
         }
-        let requests = match &mut self.gauge {
+        match &mut self.gauge {
             Some(g) => g.tick(std::time::Instant::now(), core),
             None => Vec::new(),
-        };
-        self.publish(now, core);
-        requests
+        }
     }
 
     /// Publishes the current state for readers.
@@ -402,9 +430,12 @@ pub(crate) fn packet_ins(event: &sluice_core::Event) -> u64 {
     }
 }
 
-/// A reader of what `tx`'s telemetry publishes.
-pub(crate) fn handle(rx: watch::Receiver<Arc<Published>>) -> TelemetryHandle {
-    TelemetryHandle { rx }
+/// A reader of what `tx`'s telemetry publishes, asking for new snapshots through `want`.
+pub(crate) fn handle(rx: watch::Receiver<Arc<Published>>, want: Arc<Notify>) -> TelemetryHandle {
+    TelemetryHandle {
+        rx,
+        want: Some(want),
+    }
 }
 
 /// An event as queued: its id, time and DP name (`"0"` for the whole configuration).
@@ -566,11 +597,13 @@ fn loaded(core: &Controller, error: Option<&String>) -> EventBody {
 
 /// Serves FAUCET's metrics on `listener` until the task is dropped. As with FAUCET, any
 /// path answers with every metric. Each scrape renders the latest published state on a
-/// blocking thread, away from the controller.
+/// blocking thread, away from the controller (which takes a snapshot for it if the last is
+/// over a second old).
 pub async fn serve_metrics(listener: tokio::net::TcpListener, telemetry: TelemetryHandle) {
     crate::http::serve(listener, move |_req| {
-        let published = telemetry.latest();
+        let telemetry = telemetry.clone();
         async move {
+            let published = telemetry.latest().await;
             let rendered = tokio::task::spawn_blocking(move || {
                 let process = process::ProcessStats::read();
                 let mut text = String::with_capacity(64 * 1024);
@@ -800,7 +833,8 @@ dps:
         t.set_events(queue.clone(), Some(Duration::from_millis(1)));
         t.started(&core);
         std::thread::sleep(Duration::from_millis(5));
-        t.tick(Instant(1000), &core);
+        t.tick(&core);
+        t.publish(Instant(1000), &core);
         let events = queue.take().await;
         let kinds: Vec<String> = events
             .iter()
@@ -829,5 +863,38 @@ dps:
         );
         assert_eq!(rx.borrow().event_id, 3);
         assert_eq!(rx.borrow().snapshot.dps.len(), 1);
+    }
+
+    #[tokio::test]
+    async fn readers_get_a_new_snapshot_only_when_the_last_is_old() {
+        let (tx, rx) = watch::channel(Arc::new(Published {
+            event_id: 1,
+            taken: wall_now(),
+            ..Published::default()
+        }));
+        let want = Arc::new(Notify::new());
+        let reader = handle(rx, want.clone());
+        // The controller's side: each request publishes the next event id.
+        let controller = tokio::spawn({
+            let want = want.clone();
+            async move {
+                for id in 2.. {
+                    want.notified().await;
+                    tx.send_replace(Arc::new(Published {
+                        event_id: id,
+                        taken: wall_now(),
+                        ..Published::default()
+                    }));
+                }
+            }
+        });
+        // Fresh: served as it is.
+        assert_eq!(reader.latest().await.event_id, 1);
+        assert_eq!(reader.latest().await.event_id, 1);
+        tokio::time::sleep(FRESH + Duration::from_millis(100)).await;
+        // Old: replaced first, once.
+        assert_eq!(reader.latest().await.event_id, 2);
+        assert_eq!(reader.latest().await.event_id, 2);
+        controller.abort();
     }
 }
