@@ -13,6 +13,7 @@ use sluice_wire::MacAddr;
 
 use self::table::Table;
 use std::collections::BTreeMap;
+use std::collections::btree_map::Entry;
 
 use crate::fxhash::FxHashMap;
 use crate::time::Instant;
@@ -126,10 +127,53 @@ pub struct Hosts {
     pinned: FxHashMap<Key, u32>,
     port_bans: FxHashMap<u32, Instant>,
     vlan_bans: FxHashMap<u16, Instant>,
-    /// Keys of hosts by the slot ([`DUE_SLOT_MS`]) their timeout ends in. A host is filed
-    /// again each time it is (re)learned; an entry whose host has gone, or now ends in
-    /// another slot, is dropped when its slot comes.
-    due: BTreeMap<u64, Vec<u64>>,
+    /// Keys of hosts by when their timeout ends.
+    due: Due,
+}
+
+/// Keys of hosts by the slot ([`DUE_SLOT_MS`]) their timeout ends in. A host is filed again
+/// each time it is (re)learned; an entry whose host has gone, or now ends in another slot,
+/// is dropped when its slot comes.
+#[derive(Debug, Default, Clone)]
+struct Due {
+    slots: BTreeMap<u64, Vec<u64>>,
+    /// The slot hosts are being filed under now, outside `slots`: hosts learned together
+    /// end together, so filing is mostly a push here, with no search of `slots`.
+    filing: Option<(u64, Vec<u64>)>,
+}
+
+impl Due {
+    /// Files `host` under the slot its timeout ends in (a permanent host is not filed).
+    fn file(&mut self, key: Key, host: &Host) {
+        let Some(slot) = host.due_slot() else { return };
+        match &mut self.filing {
+            Some((s, keys)) if *s == slot => keys.push(key.0),
+            filing => {
+                if let Some((s, keys)) = filing.replace((slot, vec![key.0])) {
+                    self.put_back(s, keys);
+                }
+            }
+        }
+    }
+
+    /// Takes the earliest slot, if it is `slot` or earlier.
+    fn take_until(&mut self, slot: u64) -> Option<(u64, Vec<u64>)> {
+        if let Some((s, keys)) = self.filing.take() {
+            self.put_back(s, keys);
+        }
+        let entry = self.slots.first_entry()?;
+        (*entry.key() <= slot).then(|| entry.remove_entry())
+    }
+
+    /// Adds `keys` to `slot` in `slots`.
+    fn put_back(&mut self, slot: u64, keys: Vec<u64>) {
+        match self.slots.entry(slot) {
+            Entry::Vacant(e) => {
+                e.insert(keys);
+            }
+            Entry::Occupied(mut e) => e.get_mut().extend(keys),
+        }
+    }
 }
 
 impl Hosts {
@@ -208,7 +252,7 @@ impl Hosts {
                 }
                 host.learned = now;
                 host.timeout = timeout();
-                Self::file(&mut self.due, key, host);
+                self.due.file(key, host);
                 Decision::Learn {
                     moved_from: None,
                     refresh: true,
@@ -227,7 +271,7 @@ impl Hosts {
                     learned: now,
                     timeout: timeout(),
                 };
-                Self::file(&mut self.due, key, host);
+                self.due.file(key, host);
                 Self::uncount(&mut self.per_port, &mut self.per_vlan, vid, old);
                 Self::count(&mut self.per_port, &mut self.per_vlan, vid, port);
                 Decision::Learn {
@@ -248,7 +292,7 @@ impl Hosts {
                     timeout: timeout(),
                 };
                 self.hosts.insert_new(key.0, host);
-                Self::file(&mut self.due, key, &host);
+                self.due.file(key, &host);
                 Self::count(&mut self.per_port, &mut self.per_vlan, vid, port);
                 Decision::Learn {
                     moved_from: None,
@@ -265,20 +309,13 @@ impl Hosts {
     /// Records a host found on the switch (its flows were adopted), as if just learned.
     pub fn adopt(&mut self, vid: u16, mac: MacAddr, host: Host, permanent: bool) {
         let key = Key::new(vid, mac);
-        Self::file(&mut self.due, key, &host);
+        self.due.file(key, &host);
         if let Some(old) = self.hosts.insert(key.0, host) {
             Self::uncount(&mut self.per_port, &mut self.per_vlan, vid, old.port);
         }
         Self::count(&mut self.per_port, &mut self.per_vlan, vid, host.port);
         if permanent {
             self.pinned.insert(key, host.port);
-        }
-    }
-
-    /// Files `host` under the slot its timeout ends in (a permanent host is not filed).
-    fn file(due: &mut BTreeMap<u64, Vec<u64>>, key: Key, host: &Host) {
-        if let Some(slot) = host.due_slot() {
-            due.entry(slot).or_default().push(key.0);
         }
     }
 
@@ -353,12 +390,7 @@ impl Hosts {
         let now_ms = now.as_millis();
         let this_slot = now_ms / DUE_SLOT_MS;
         let mut gone = Vec::new();
-        while let Some(entry) = self.due.first_entry() {
-            let slot = *entry.key();
-            if slot > this_slot {
-                break;
-            }
-            let keys = entry.remove();
+        while let Some((slot, keys)) = self.due.take_until(this_slot) {
             let mut later = Vec::new();
             for k in keys {
                 let Some(h) = self.hosts.get(k).copied() else {
@@ -378,7 +410,7 @@ impl Hosts {
                 }
             }
             if !later.is_empty() {
-                self.due.insert(slot, later);
+                self.due.put_back(slot, later);
                 break;
             }
         }
