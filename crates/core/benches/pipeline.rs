@@ -128,6 +128,25 @@ fn bench(c: &mut Criterion) {
         });
     }
     g.finish();
+
+    // The once-a-second tick with 100,000 learned hosts, none of them due: it should cost
+    // the hosts that expire, not every host.
+    let mut g = c.benchmark_group("tick");
+    let mut ctl = common::running(&big_config(1_000_000), 1, 48);
+    for start in (0..100_000).step_by(BATCH as usize) {
+        let msgs = (start..start + BATCH)
+            .map(|n| {
+                let (h, m) = Message::decode(packet_in(n)).expect("decodes");
+                (h.xid, m)
+            })
+            .collect();
+        drop(ctl.handle(Instant(1000), Event::Messages { dp_id: 1, msgs }));
+    }
+    assert_eq!(ctl.valve(1).map(|v| v.hosts().len()), Some(100_000));
+    g.bench_function("100k_hosts_none_due", |b| {
+        b.iter(|| black_box(ctl.handle(Instant(2000), Event::Tick)))
+    });
+    g.finish();
 }
 
 criterion_group!(benches, bench);

@@ -4,17 +4,16 @@
 //! O(1) per packet-in (hash lookups and counters), and a host costs one table entry. The
 //! table grows a little per insert ([`table`]), so learning never stops to rehash every host.
 //! Expiry looks only at the hosts whose timeout falls due ([`Hosts::expire`]): each
-//! (re)learned host is filed under the tenth of a second its timeout ends in, so a tick
+//! (re)learned host is filed under the second its timeout ends in ([`due`]), so a tick
 //! costs the hosts that expire, not every host.
 
+mod due;
 mod table;
 
 use sluice_wire::MacAddr;
 
+use self::due::Due;
 use self::table::Table;
-use std::collections::BTreeMap;
-use std::collections::btree_map::Entry;
-
 use crate::fxhash::FxHashMap;
 use crate::time::Instant;
 
@@ -35,9 +34,9 @@ impl Host {
         (self.timeout != 0).then(|| self.learned.as_millis() + u64::from(self.timeout) * 1000)
     }
 
-    /// The slot ([`DUE_SLOT_MS`]) its timeout ends in: where [`Hosts`] files it.
-    fn due_slot(&self) -> Option<u64> {
-        self.deadline_ms().map(|ms| ms / DUE_SLOT_MS)
+    /// The second its timeout ends in: where [`Hosts`] files it ([`Due`]).
+    fn due_second(&self) -> Option<u64> {
+        self.deadline_ms().map(|ms| ms / 1000)
     }
 }
 
@@ -111,11 +110,6 @@ impl Key {
     }
 }
 
-/// The width of the slots hosts are filed under by when they expire, in milliseconds.
-/// A tenth of a second keeps each slot's list short (45,000 keys at 450,000 new hosts a
-/// second), so that growing one never copies megabytes while packet-ins wait.
-const DUE_SLOT_MS: u64 = 100;
-
 /// The host table of one DP.
 #[derive(Debug, Default, Clone)]
 pub struct Hosts {
@@ -127,53 +121,10 @@ pub struct Hosts {
     pinned: FxHashMap<Key, u32>,
     port_bans: FxHashMap<u32, Instant>,
     vlan_bans: FxHashMap<u16, Instant>,
-    /// Keys of hosts by when their timeout ends.
+    /// Keys of hosts by the second their timeout ends in. A host is filed again each time
+    /// it is (re)learned; an entry whose host has gone, or now ends in another second, is
+    /// dropped when its second comes.
     due: Due,
-}
-
-/// Keys of hosts by the slot ([`DUE_SLOT_MS`]) their timeout ends in. A host is filed again
-/// each time it is (re)learned; an entry whose host has gone, or now ends in another slot,
-/// is dropped when its slot comes.
-#[derive(Debug, Default, Clone)]
-struct Due {
-    slots: BTreeMap<u64, Vec<u64>>,
-    /// The slot hosts are being filed under now, outside `slots`: hosts learned together
-    /// end together, so filing is mostly a push here, with no search of `slots`.
-    filing: Option<(u64, Vec<u64>)>,
-}
-
-impl Due {
-    /// Files `host` under the slot its timeout ends in (a permanent host is not filed).
-    fn file(&mut self, key: Key, host: &Host) {
-        let Some(slot) = host.due_slot() else { return };
-        match &mut self.filing {
-            Some((s, keys)) if *s == slot => keys.push(key.0),
-            filing => {
-                if let Some((s, keys)) = filing.replace((slot, vec![key.0])) {
-                    self.put_back(s, keys);
-                }
-            }
-        }
-    }
-
-    /// Takes the earliest slot, if it is `slot` or earlier.
-    fn take_until(&mut self, slot: u64) -> Option<(u64, Vec<u64>)> {
-        if let Some((s, keys)) = self.filing.take() {
-            self.put_back(s, keys);
-        }
-        let entry = self.slots.first_entry()?;
-        (*entry.key() <= slot).then(|| entry.remove_entry())
-    }
-
-    /// Adds `keys` to `slot` in `slots`.
-    fn put_back(&mut self, slot: u64, keys: Vec<u64>) {
-        match self.slots.entry(slot) {
-            Entry::Vacant(e) => {
-                e.insert(keys);
-            }
-            Entry::Occupied(mut e) => e.get_mut().extend(keys),
-        }
-    }
 }
 
 impl Hosts {
@@ -252,7 +203,7 @@ impl Hosts {
                 }
                 host.learned = now;
                 host.timeout = timeout();
-                self.due.file(key, host);
+                Self::file(&mut self.due, key, host);
                 Decision::Learn {
                     moved_from: None,
                     refresh: true,
@@ -271,7 +222,7 @@ impl Hosts {
                     learned: now,
                     timeout: timeout(),
                 };
-                self.due.file(key, host);
+                Self::file(&mut self.due, key, host);
                 Self::uncount(&mut self.per_port, &mut self.per_vlan, vid, old);
                 Self::count(&mut self.per_port, &mut self.per_vlan, vid, port);
                 Decision::Learn {
@@ -292,7 +243,7 @@ impl Hosts {
                     timeout: timeout(),
                 };
                 self.hosts.insert_new(key.0, host);
-                self.due.file(key, &host);
+                Self::file(&mut self.due, key, &host);
                 Self::count(&mut self.per_port, &mut self.per_vlan, vid, port);
                 Decision::Learn {
                     moved_from: None,
@@ -309,13 +260,20 @@ impl Hosts {
     /// Records a host found on the switch (its flows were adopted), as if just learned.
     pub fn adopt(&mut self, vid: u16, mac: MacAddr, host: Host, permanent: bool) {
         let key = Key::new(vid, mac);
-        self.due.file(key, &host);
+        Self::file(&mut self.due, key, &host);
         if let Some(old) = self.hosts.insert(key.0, host) {
             Self::uncount(&mut self.per_port, &mut self.per_vlan, vid, old.port);
         }
         Self::count(&mut self.per_port, &mut self.per_vlan, vid, host.port);
         if permanent {
             self.pinned.insert(key, host.port);
+        }
+    }
+
+    /// Files `host` under the second its timeout ends in (a permanent host is not filed).
+    fn file(due: &mut Due, key: Key, host: &Host) {
+        if let Some(second) = host.due_second() {
+            due.file(second, key.0);
         }
     }
 
@@ -385,22 +343,21 @@ impl Hosts {
 
     /// Forgets hosts whose learning timeout has passed at `now` (permanent hosts never
     /// expire), and bans that are over. Returns the expired hosts. Looks only at the hosts
-    /// filed under the slots up to `now`'s: O(hosts that were due).
+    /// filed under the seconds up to `now`'s: O(hosts that were due).
     pub fn expire(&mut self, now: Instant) -> Vec<(u16, MacAddr, Host)> {
         let now_ms = now.as_millis();
-        let this_slot = now_ms / DUE_SLOT_MS;
         let mut gone = Vec::new();
-        while let Some((slot, keys)) = self.due.take_until(this_slot) {
+        while let Some((second, keys)) = self.due.take_until(now_ms / 1000) {
             let mut later = Vec::new();
-            for k in keys {
+            for k in keys.into_iter().flatten() {
                 let Some(h) = self.hosts.get(k).copied() else {
                     continue; // forgotten since
                 };
-                if h.due_slot() != Some(slot) {
-                    continue; // relearned since: filed again under its new slot
+                if h.due_second().is_none_or(|s| s > second) {
+                    continue; // relearned since: filed again under its new second
                 }
                 if h.deadline_ms().is_some_and(|d| d > now_ms) {
-                    later.push(k); // due later in this slot
+                    later.push(k); // due later in this second
                     continue;
                 }
                 if self.hosts.remove(k).is_some() {
@@ -410,7 +367,7 @@ impl Hosts {
                 }
             }
             if !later.is_empty() {
-                self.due.put_back(slot, later);
+                self.due.put_back(second, &later);
                 break;
             }
         }
@@ -565,7 +522,22 @@ mod tests {
     }
 
     #[test]
-    fn expiry_within_a_slot_keeps_the_rest_of_it() {
+    fn an_adopted_host_with_an_old_time_expires_on_the_next_tick() {
+        let mut t = Hosts::new();
+        see(&mut t, 400_000, 1, 100, MAC, limits());
+        let old = Host {
+            port: 1,
+            learned: Instant(0),
+            timeout: 300,
+        };
+        t.adopt(100, MacAddr([2; 6]), old, false);
+        let gone: Vec<MacAddr> = t.expire(Instant(401_000)).iter().map(|g| g.1).collect();
+        assert_eq!(gone, [MacAddr([2; 6])]);
+        assert_eq!(t.len(), 1);
+    }
+
+    #[test]
+    fn expiry_within_a_second_keeps_the_rest_of_it() {
         let mut t = Hosts::new();
         see(&mut t, 120, 1, 100, MAC, limits());
         see(&mut t, 170, 1, 100, MacAddr([2; 6]), limits());
