@@ -240,8 +240,8 @@ impl Server {
         }
     }
 
-    /// What the controller publishes for metrics, the API and `sluice show` (when it
-    /// starts, and then when a reader finds the last snapshot over a second old).
+    /// What the controller publishes for metrics, the API and `sluice show` (when a reader
+    /// finds the last snapshot over a second old, or there is none yet).
     pub fn telemetry(&self) -> TelemetryHandle {
         telemetry::handle(self.telemetry.subscribe(), self.snapshot_wanted.clone())
     }
@@ -305,7 +305,7 @@ impl Server {
             task.telemetry.set_gauge(gauge);
         }
         task.telemetry.started(&task.core);
-        task.telemetry.publish(task.now(), &task.core);
+        // No snapshot until a reader asks for one: with 10,000 DPs one holds tens of MB.
         let mut next_conn: ConnId = 0;
         // Timers in the core (host expiry, bans) advance once a second.
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(1));
