@@ -298,7 +298,14 @@ impl Conn {
                 Err(e) => return Err(Close::Io(e.to_string())),
             }
         }
-        self.wbuf.clear();
+        // A write buffer grown by a large batch (the first flows, a reload) is given back
+        // as soon as it is written, so a burst of connections does not keep one per switch.
+        if self.wbuf.capacity() > IDLE_BUFFER {
+            self.wbuf = Vec::new();
+            crate::memory::note_churn();
+        } else {
+            self.wbuf.clear();
+        }
         self.wpos = 0;
         Ok(())
     }
@@ -350,15 +357,16 @@ impl Conn {
         }
     }
 
-    /// Gives back an empty read buffer, and write buffer space beyond [`IDLE_BUFFER`] that
-    /// holds nothing: called when the switch has been silent for the echo interval. (Small
-    /// reads need no read buffer of their own, see [`Conn::try_fill`].)
+    /// Gives back an empty read buffer: called when the switch has been silent for the echo
+    /// interval. (Small reads need no read buffer of their own, see [`Conn::try_fill`]; the
+    /// write buffer is given back once written, see [`Conn::try_flush`].) Giving back more
+    /// than [`IDLE_BUFFER`] is churn for [`crate::memory`].
     fn trim(&mut self) {
         if self.rbuf.is_empty() && self.rbuf.capacity() > 0 {
+            if self.rbuf.capacity() > IDLE_BUFFER {
+                crate::memory::note_churn();
+            }
             self.rbuf = BytesMut::new();
-        }
-        if self.unsent() == 0 && self.wbuf.capacity() > IDLE_BUFFER {
-            self.wbuf = Vec::new();
         }
         for (_, frame) in &mut self.recent {
             frame.shrink_to_fit();
@@ -705,6 +713,7 @@ pub(crate) async fn run(
         }
     };
     let dp_id = hs.features.datapath_id;
+    crate::memory::note_churn();
     guard.dp_id = Some(dp_id);
     let (cmd_tx, mut cmd_rx) = mpsc::channel(opts.max_queued_batches);
     let (close_tx, mut close_rx) = oneshot::channel();
