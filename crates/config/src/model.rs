@@ -428,15 +428,9 @@ pub struct Port {
     pub permanent_learn: bool,
     /// `unicast_flood` (default true).
     pub unicast_flood: bool,
-    /// `mirror` as configured: the ports whose traffic is copied to this port.
-    pub mirror_sources: Vec<PortNo>,
-    /// The ports this port's traffic is copied to (FAUCET's internal meaning of `mirror`:
-    /// the inverse of `mirror_sources`).
-    pub mirror_destinations: Vec<PortNo>,
-    /// The ports of other DPs this port's traffic is copied to, each as the tunnel that
-    /// carries the copies (a sluice extension: `mirror: [{dp, port}]` on the analyser port).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub remote_mirror_destinations: Vec<Tunnel>,
+    /// Where the port's traffic is copied to, and from (`mirror`).
+    #[serde(flatten)]
+    pub mirror: Rare<PortMirror>,
     /// `stack`: the far end of a stack link.
     pub stack: Option<StackPeer>,
     /// `max_hosts` (default 255).
@@ -498,7 +492,7 @@ impl Port {
     /// Whether the port's traffic is mirrored anywhere, to ports of its own DP or (a sluice
     /// extension) of another.
     pub fn is_mirrored(&self) -> bool {
-        !self.mirror_destinations.is_empty() || !self.remote_mirror_destinations.is_empty()
+        !self.mirror.destinations.is_empty() || !self.mirror.remote_destinations.is_empty()
     }
 }
 
@@ -518,6 +512,18 @@ impl<T: RareDefault> Rare<T> {
     /// `value`, stored only if it is not the default.
     pub fn new(value: T) -> Self {
         Rare((value != *T::default_ref()).then(|| Box::new(value)))
+    }
+}
+
+impl<T: RareDefault + Clone> Rare<T> {
+    /// Changes the value with `f` (stored again only if it is not the default).
+    pub fn update(&mut self, f: impl FnOnce(&mut T)) {
+        let mut value = self
+            .0
+            .take()
+            .map_or_else(|| T::default_ref().clone(), |b| *b);
+        f(&mut value);
+        *self = Rare::new(value);
     }
 }
 
@@ -586,6 +592,38 @@ pub struct PortLacp {
     /// `lacp_port_id` (default: DP index * 100 + port number, for LACP ports; -1 otherwise).
     #[serde(rename = "lacp_port_id")]
     pub port_id: i64,
+}
+
+/// A port's mirroring: the ports it copies, and where its own traffic is copied to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PortMirror {
+    /// `mirror` as configured: the ports whose traffic is copied to this port.
+    #[serde(rename = "mirror_sources")]
+    pub sources: Vec<PortNo>,
+    /// The ports this port's traffic is copied to (FAUCET's internal meaning of `mirror`:
+    /// the inverse of `sources`).
+    #[serde(rename = "mirror_destinations")]
+    pub destinations: Vec<PortNo>,
+    /// The ports of other DPs this port's traffic is copied to, each as the tunnel that
+    /// carries the copies (a sluice extension: `mirror: [{dp, port}]` on the analyser port).
+    #[serde(
+        rename = "remote_mirror_destinations",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub remote_destinations: Vec<Tunnel>,
+}
+
+/// A port that is not mirrored and mirrors nothing.
+static NO_MIRROR: PortMirror = PortMirror {
+    sources: Vec::new(),
+    destinations: Vec::new(),
+    remote_destinations: Vec::new(),
+};
+
+impl RareDefault for PortMirror {
+    fn default_ref() -> &'static Self {
+        &NO_MIRROR
+    }
 }
 
 /// A port without LACP.
@@ -1142,5 +1180,14 @@ mod tests {
             serde_json::to_value(&none).ok(),
             serde_json::to_value(&NO_LACP).ok()
         );
+    }
+
+    #[test]
+    fn an_update_back_to_the_default_stores_nothing() {
+        let mut mirror = Rare::<PortMirror>::default();
+        mirror.update(|m| m.sources.push(PortNo(2)));
+        assert_eq!(mirror.sources, [PortNo(2)]);
+        mirror.update(|m| m.sources.clear());
+        assert!(mirror.0.is_none());
     }
 }

@@ -11,8 +11,8 @@ use super::vlan::{self, FAUCET_MAC, Vlans};
 use super::{Key, NameRef};
 use crate::conf::{Ctx, Schema, Ty, index, join, sat_i64, short, truthy};
 use crate::model::{
-    Acl, AclId, Dot1x, DpId, DpLldpBeacon, Hardware, MeterId, Port, PortLacp, PortNo, Priorities,
-    Rare, Router, Tunnel, Vid, Vlan,
+    Acl, AclId, Dot1x, DpId, DpLldpBeacon, Hardware, MeterId, Port, PortLacp, PortMirror, PortNo,
+    Priorities, Rare, Router, Tunnel, Vid, Vlan,
 };
 use crate::syntax::netaddr_mac;
 use crate::yaml::{Node, Pos, Value};
@@ -936,16 +936,18 @@ fn finalize(
                 acls_in: port_acls.get(&p.number).cloned().unwrap_or_default(),
                 permanent_learn: p.permanent_learn,
                 unicast_flood: p.unicast_flood,
-                mirror_sources: mirror_sources
-                    .get(&p.number)
-                    .map(|v| v.iter().map(|n| PortNo(*n)).collect())
-                    .unwrap_or_default(),
-                mirror_destinations: mirror_sources
-                    .iter()
-                    .filter(|(_, sources)| sources.contains(&p.number))
-                    .map(|(dest, _)| PortNo(*dest))
-                    .collect(),
-                remote_mirror_destinations: Vec::new(),
+                mirror: Rare::new(PortMirror {
+                    sources: mirror_sources
+                        .get(&p.number)
+                        .map(|v| v.iter().map(|n| PortNo(*n)).collect())
+                        .unwrap_or_default(),
+                    destinations: mirror_sources
+                        .iter()
+                        .filter(|(_, sources)| sources.contains(&p.number))
+                        .map(|(dest, _)| PortNo(*dest))
+                        .collect(),
+                    remote_destinations: Vec::new(),
+                }),
                 stack,
                 max_hosts: p.max_hosts,
                 hairpin: p.hairpin,
