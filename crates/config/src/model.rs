@@ -428,15 +428,9 @@ pub struct Port {
     pub permanent_learn: bool,
     /// `unicast_flood` (default true).
     pub unicast_flood: bool,
-    /// `mirror` as configured: the ports whose traffic is copied to this port.
-    pub mirror_sources: Vec<PortNo>,
-    /// The ports this port's traffic is copied to (FAUCET's internal meaning of `mirror`:
-    /// the inverse of `mirror_sources`).
-    pub mirror_destinations: Vec<PortNo>,
-    /// The ports of other DPs this port's traffic is copied to, each as the tunnel that
-    /// carries the copies (a sluice extension: `mirror: [{dp, port}]` on the analyser port).
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub remote_mirror_destinations: Vec<Tunnel>,
+    /// Where the port's traffic is copied to, and from (`mirror`).
+    #[serde(flatten)]
+    pub mirror: Rare<PortMirror>,
     /// `stack`: the far end of a stack link.
     pub stack: Option<StackPeer>,
     /// `max_hosts` (default 255).
@@ -445,26 +439,9 @@ pub struct Port {
     pub hairpin: bool,
     /// `hairpin_unicast` (default false).
     pub hairpin_unicast: bool,
-    /// `lacp`: LAG id (0: no LACP).
-    pub lacp: i64,
-    /// `lacp_active` (default false).
-    pub lacp_active: bool,
-    /// `lacp_collect_and_distribute` (default false).
-    pub lacp_collect_and_distribute: bool,
-    /// `lacp_unselected` (default false).
-    pub lacp_unselected: bool,
-    /// `lacp_selected` (default false).
-    pub lacp_selected: bool,
-    /// `lacp_standby` (default false).
-    pub lacp_standby: bool,
-    /// `lacp_passthrough`: ports whose LACP must be up for this port to answer.
-    pub lacp_passthrough: Vec<PortNo>,
-    /// `lacp_resp_interval` (default 1).
-    pub lacp_resp_interval: i64,
-    /// `lacp_port_priority` (0..=255, default 255).
-    pub lacp_port_priority: u8,
-    /// `lacp_port_id` (default: DP index * 100 + port number, for LACP ports; -1 otherwise).
-    pub lacp_port_id: i64,
+    /// The `lacp*` settings.
+    #[serde(flatten)]
+    pub lacp: Rare<PortLacp>,
     /// `loop_protect` (default false).
     pub loop_protect: bool,
     /// `loop_protect_external` (default false).
@@ -478,7 +455,7 @@ pub struct Port {
     #[serde(skip)]
     pub output_only_configured: bool,
     /// `lldp_beacon` (stack ports always beacon).
-    pub lldp_beacon: PortLldpBeacon,
+    pub lldp_beacon: Rare<PortLldpBeacon>,
     /// `opstatus_reconf` (default true).
     pub opstatus_reconf: bool,
     /// `receive_lldp` (default false; true on stack ports).
@@ -515,7 +492,157 @@ impl Port {
     /// Whether the port's traffic is mirrored anywhere, to ports of its own DP or (a sluice
     /// extension) of another.
     pub fn is_mirrored(&self) -> bool {
-        !self.mirror_destinations.is_empty() || !self.remote_mirror_destinations.is_empty()
+        !self.mirror.destinations.is_empty() || !self.mirror.remote_destinations.is_empty()
+    }
+}
+
+/// Settings that most ports leave at their defaults, stored only where they do not: for
+/// the others a null pointer instead of the settings, which counts with 240,000 ports (10,000
+/// DPs of 24). Read through `Deref`, which shows the defaults when nothing is stored.
+#[derive(Clone)]
+pub struct Rare<T: RareDefault>(Option<Box<T>>);
+
+/// A type whose default value a [`Rare`] shows without storing it.
+pub trait RareDefault: PartialEq + 'static {
+    /// The default value.
+    fn default_ref() -> &'static Self;
+}
+
+impl<T: RareDefault> Rare<T> {
+    /// `value`, stored only if it is not the default.
+    pub fn new(value: T) -> Self {
+        Rare((value != *T::default_ref()).then(|| Box::new(value)))
+    }
+}
+
+impl<T: RareDefault + Clone> Rare<T> {
+    /// Changes the value with `f` (stored again only if it is not the default).
+    pub fn update(&mut self, f: impl FnOnce(&mut T)) {
+        let mut value = self
+            .0
+            .take()
+            .map_or_else(|| T::default_ref().clone(), |b| *b);
+        f(&mut value);
+        *self = Rare::new(value);
+    }
+}
+
+impl<T: RareDefault> Default for Rare<T> {
+    fn default() -> Self {
+        Rare(None)
+    }
+}
+
+impl<T: RareDefault> std::ops::Deref for Rare<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        self.0.as_deref().unwrap_or_else(|| T::default_ref())
+    }
+}
+
+impl<T: RareDefault> PartialEq for Rare<T> {
+    fn eq(&self, other: &Self) -> bool {
+        **self == **other
+    }
+}
+
+impl<T: RareDefault + fmt::Debug> fmt::Debug for Rare<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        (**self).fmt(f)
+    }
+}
+
+impl<T: RareDefault + Serialize> Serialize for Rare<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        (**self).serialize(serializer)
+    }
+}
+
+/// A port's LACP settings (FAUCET's `lacp*` port keys).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PortLacp {
+    /// `lacp`: LAG id (0: no LACP).
+    #[serde(rename = "lacp")]
+    pub lag: i64,
+    /// `lacp_active` (default false).
+    #[serde(rename = "lacp_active")]
+    pub active: bool,
+    /// `lacp_collect_and_distribute` (default false).
+    #[serde(rename = "lacp_collect_and_distribute")]
+    pub collect_and_distribute: bool,
+    /// `lacp_unselected` (default false).
+    #[serde(rename = "lacp_unselected")]
+    pub unselected: bool,
+    /// `lacp_selected` (default false).
+    #[serde(rename = "lacp_selected")]
+    pub selected: bool,
+    /// `lacp_standby` (default false).
+    #[serde(rename = "lacp_standby")]
+    pub standby: bool,
+    /// `lacp_passthrough`: ports whose LACP must be up for this port to answer.
+    #[serde(rename = "lacp_passthrough")]
+    pub passthrough: Vec<PortNo>,
+    /// `lacp_resp_interval` (default 1).
+    #[serde(rename = "lacp_resp_interval")]
+    pub resp_interval: i64,
+    /// `lacp_port_priority` (0..=255, default 255).
+    #[serde(rename = "lacp_port_priority")]
+    pub port_priority: u8,
+    /// `lacp_port_id` (default: DP index * 100 + port number, for LACP ports; -1 otherwise).
+    #[serde(rename = "lacp_port_id")]
+    pub port_id: i64,
+}
+
+/// A port's mirroring: the ports it copies, and where its own traffic is copied to.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct PortMirror {
+    /// `mirror` as configured: the ports whose traffic is copied to this port.
+    #[serde(rename = "mirror_sources")]
+    pub sources: Vec<PortNo>,
+    /// The ports this port's traffic is copied to (FAUCET's internal meaning of `mirror`:
+    /// the inverse of `sources`).
+    #[serde(rename = "mirror_destinations")]
+    pub destinations: Vec<PortNo>,
+    /// The ports of other DPs this port's traffic is copied to, each as the tunnel that
+    /// carries the copies (a sluice extension: `mirror: [{dp, port}]` on the analyser port).
+    #[serde(
+        rename = "remote_mirror_destinations",
+        skip_serializing_if = "Vec::is_empty"
+    )]
+    pub remote_destinations: Vec<Tunnel>,
+}
+
+/// A port that is not mirrored and mirrors nothing.
+static NO_MIRROR: PortMirror = PortMirror {
+    sources: Vec::new(),
+    destinations: Vec::new(),
+    remote_destinations: Vec::new(),
+};
+
+impl RareDefault for PortMirror {
+    fn default_ref() -> &'static Self {
+        &NO_MIRROR
+    }
+}
+
+/// A port without LACP.
+static NO_LACP: PortLacp = PortLacp {
+    lag: 0,
+    active: false,
+    collect_and_distribute: false,
+    unselected: false,
+    selected: false,
+    standby: false,
+    passthrough: Vec::new(),
+    resp_interval: 1,
+    port_priority: 255,
+    port_id: -1,
+};
+
+impl RareDefault for PortLacp {
+    fn default_ref() -> &'static Self {
+        &NO_LACP
     }
 }
 
@@ -530,6 +657,20 @@ pub struct PortLldpBeacon {
     pub system_name: Option<String>,
     /// `port_descr` (default: the port description, when enabled).
     pub port_descr: Option<String>,
+}
+
+/// A port that sends no beacon.
+static NO_BEACON: PortLldpBeacon = PortLldpBeacon {
+    enable: false,
+    org_tlvs: Vec::new(),
+    system_name: None,
+    port_descr: None,
+};
+
+impl RareDefault for PortLldpBeacon {
+    fn default_ref() -> &'static Self {
+        &NO_BEACON
+    }
 }
 
 /// An LLDP organisationally specific TLV.
@@ -1016,4 +1157,37 @@ pub struct Nat {
     pub range_proto_min: Option<u16>,
     /// `range_proto_max`.
     pub range_proto_max: Option<u16>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rare_settings_store_only_what_differs_from_the_default() {
+        let none = Rare::new(NO_LACP.clone());
+        assert!(none.0.is_none());
+        assert_eq!(none, Rare::default());
+        assert_eq!(none.resp_interval, 1);
+        let lag = Rare::new(PortLacp {
+            lag: 3,
+            ..NO_LACP.clone()
+        });
+        assert!(lag.0.is_some());
+        assert_eq!((lag.lag, lag.port_id), (3, -1));
+        assert_ne!(lag, none);
+        assert_eq!(
+            serde_json::to_value(&none).ok(),
+            serde_json::to_value(&NO_LACP).ok()
+        );
+    }
+
+    #[test]
+    fn an_update_back_to_the_default_stores_nothing() {
+        let mut mirror = Rare::<PortMirror>::default();
+        mirror.update(|m| m.sources.push(PortNo(2)));
+        assert_eq!(mirror.sources, [PortNo(2)]);
+        mirror.update(|m| m.sources.clear());
+        assert!(mirror.0.is_none());
+    }
 }

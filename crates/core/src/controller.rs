@@ -32,7 +32,9 @@ pub struct Datapath {
 pub struct Controller {
     config: Option<Arc<Config>>,
     datapaths: BTreeMap<u64, Datapath>,
-    valves: BTreeMap<u64, Valve>,
+    /// Boxed: a valve is over a kilobyte, and a map's node has room for eleven, most of it
+    /// empty when the valves arrive in no order (switches connecting).
+    valves: BTreeMap<u64, Box<Valve>>,
     /// The stack, when the configuration has one.
     stack: Option<Stack>,
     next_token: u64,
@@ -137,7 +139,7 @@ impl Controller {
 
     /// The valve of a configured datapath that has connected.
     pub fn valve(&self, dp_id: u64) -> Option<&Valve> {
-        self.valves.get(&dp_id)
+        self.valves.get(&dp_id).map(|v| &**v)
     }
 
     /// Handles one event at time `now` and returns what to do.
@@ -175,7 +177,7 @@ impl Controller {
                     let valve = self
                         .valves
                         .entry(dp_id)
-                        .or_insert_with(|| Valve::new(dp.clone(), seed));
+                        .or_insert_with(|| Box::new(Valve::new(dp.clone(), seed)));
                     let mut batch = Batch::new(dp_id);
                     batch.take(valve.connect(&ports));
                     if let Some(view) = self.stack.as_ref().and_then(|s| s.view(dp_id)) {
@@ -326,7 +328,7 @@ impl Controller {
                         let v = self
                             .valves
                             .entry(dp_id)
-                            .or_insert_with(|| Valve::new(dp.clone(), self.seed));
+                            .or_insert_with(|| Box::new(Valve::new(dp.clone(), self.seed)));
                         batch.take(v.connect(&ports));
                     }
                 }
@@ -581,7 +583,7 @@ impl Controller {
         let mut per_dp: BTreeMap<u64, Vec<Message>> = BTreeMap::new();
         if let Some(config) = &self.config {
             for (dp_id, port) in due {
-                let running = self.valves.get(&dp_id).is_some_and(Valve::is_running);
+                let running = self.valves.get(&dp_id).is_some_and(|v| v.is_running());
                 let (Some(dp), true) = (config.dps.get(&DpId(dp_id)), running) else {
                     continue;
                 };

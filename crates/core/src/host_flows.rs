@@ -158,7 +158,8 @@ impl HostFlows {
             .filter(|p| p.is_mirrored())
             .map(|p| {
                 let to = p
-                    .mirror_destinations
+                    .mirror
+                    .destinations
                     .iter()
                     .map(|d| Action::output(PortNo(d.0)))
                     .chain(remote_mirror::copy_actions(p))

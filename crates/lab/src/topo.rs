@@ -682,7 +682,7 @@ fn wiring_of(config: &Config, dp: &Dp, port: &Port) -> Kind {
     if !port.enabled
         || !carries_vlans
         || port.output_only
-        || !port.mirror_sources.is_empty()
+        || !port.mirror.sources.is_empty()
         || port.coprocessor.is_some()
     {
         return Kind::Plain;
@@ -697,7 +697,7 @@ fn wiring_of(config: &Config, dp: &Dp, port: &Port) -> Kind {
 pub fn is_loopback_port(port: &Port) -> bool {
     port.enabled
         && port.coprocessor.is_some()
-        && !port.mirror_sources.is_empty()
+        && !port.mirror.sources.is_empty()
         && !port.acls_in.is_empty()
 }
 

@@ -23,12 +23,20 @@ impl Source for FsSource {
     }
 }
 
-/// Loads and validates the configuration whose top file is `path`.
+/// Loads and validates the configuration whose top file is `path`, then gives the memory
+/// the load used back to the operating system.
+///
+/// The load's temporaries (the files' text, their YAML trees, the builder's definitions) are
+/// several times the size of the model it returns: 365 MB at the peak for a model of 120 MB
+/// with 10,000 datapaths. They are freed by now, but glibc would keep them resident, below
+/// the model (see [`sluice_malloc`]).
 ///
 /// # Errors
 /// Every problem found, for display.
 pub fn load(path: &Path) -> Result<Loaded, LoadErrors> {
-    sluice_config::load(&FsSource, path)
+    let loaded = sluice_config::load(&FsSource, path);
+    sluice_malloc::release_free_memory();
+    loaded
 }
 
 /// The configuration file named by a FAUCET_CONFIG-style list (colon-separated; the first

@@ -10,6 +10,7 @@ pub mod config;
 mod controller;
 pub mod gauge;
 pub mod http;
+pub mod memory;
 pub mod reload;
 mod switch;
 pub mod telemetry;

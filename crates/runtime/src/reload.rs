@@ -120,6 +120,8 @@ impl Reloader {
                 }
                 info!("configuration {} changed: reloading", self.path.display());
                 self.seen = loaded.config.files.clone();
+                // Valves rebuilt, the old configuration dropped: memory to give back.
+                crate::memory::note_churn();
                 handle.reload(loaded.config).await
             }
             Ok(Err(errors)) => {

@@ -247,6 +247,7 @@ pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
             let hup = signal(SignalKind::hangup()).context("installing the SIGHUP handler")?;
             tokio::spawn(Reloader::new(path, files).run(server.handle(), hup));
         }
+        tokio::spawn(sluice_runtime::memory::release_after_bursts());
         let server = crate::telemetry::start(&args.telemetry, server).await;
         let shutdown = shutdown_signal()?;
         server

@@ -11,8 +11,8 @@ use super::vlan::{self, FAUCET_MAC, Vlans};
 use super::{Key, NameRef};
 use crate::conf::{Ctx, Schema, Ty, index, join, sat_i64, short, truthy};
 use crate::model::{
-    Acl, AclId, Dot1x, DpId, DpLldpBeacon, Hardware, MeterId, Port, PortNo, Priorities, Router,
-    Tunnel, Vid, Vlan,
+    Acl, AclId, Dot1x, DpId, DpLldpBeacon, Hardware, MeterId, Port, PortLacp, PortMirror, PortNo,
+    Priorities, Rare, Router, Tunnel, Vid, Vlan,
 };
 use crate::syntax::netaddr_mac;
 use crate::yaml::{Node, Pos, Value};
@@ -936,35 +936,39 @@ fn finalize(
                 acls_in: port_acls.get(&p.number).cloned().unwrap_or_default(),
                 permanent_learn: p.permanent_learn,
                 unicast_flood: p.unicast_flood,
-                mirror_sources: mirror_sources
-                    .get(&p.number)
-                    .map(|v| v.iter().map(|n| PortNo(*n)).collect())
-                    .unwrap_or_default(),
-                mirror_destinations: mirror_sources
-                    .iter()
-                    .filter(|(_, sources)| sources.contains(&p.number))
-                    .map(|(dest, _)| PortNo(*dest))
-                    .collect(),
-                remote_mirror_destinations: Vec::new(),
+                mirror: Rare::new(PortMirror {
+                    sources: mirror_sources
+                        .get(&p.number)
+                        .map(|v| v.iter().map(|n| PortNo(*n)).collect())
+                        .unwrap_or_default(),
+                    destinations: mirror_sources
+                        .iter()
+                        .filter(|(_, sources)| sources.contains(&p.number))
+                        .map(|(dest, _)| PortNo(*dest))
+                        .collect(),
+                    remote_destinations: Vec::new(),
+                }),
                 stack,
                 max_hosts: p.max_hosts,
                 hairpin: p.hairpin,
                 hairpin_unicast: p.hairpin_unicast,
-                lacp: p.lacp,
-                lacp_active: p.lacp_active,
-                lacp_collect_and_distribute: p.lacp_collect_and_distribute,
-                lacp_unselected: p.lacp_unselected,
-                lacp_selected: p.lacp_selected,
-                lacp_standby: p.lacp_standby,
-                lacp_passthrough,
-                lacp_resp_interval: p.lacp_resp_interval,
-                lacp_port_priority: p.lacp_port_priority,
-                lacp_port_id,
+                lacp: Rare::new(PortLacp {
+                    lag: p.lacp,
+                    active: p.lacp_active,
+                    collect_and_distribute: p.lacp_collect_and_distribute,
+                    unselected: p.lacp_unselected,
+                    selected: p.lacp_selected,
+                    standby: p.lacp_standby,
+                    passthrough: lacp_passthrough,
+                    resp_interval: p.lacp_resp_interval,
+                    port_priority: p.lacp_port_priority,
+                    port_id: lacp_port_id,
+                }),
                 loop_protect: p.loop_protect,
                 loop_protect_external: p.loop_protect_external,
                 output_only: p.output_only || output_only.contains(&p.number),
                 output_only_configured: p.output_only,
-                lldp_beacon: std::mem::take(&mut p.lldp_beacon),
+                lldp_beacon: Rare::new(std::mem::take(&mut p.lldp_beacon)),
                 opstatus_reconf: p.opstatus_reconf,
                 receive_lldp: p.receive_lldp,
                 lldp_peer_mac: p.lldp_peer_mac,

@@ -61,7 +61,7 @@ struct Entry {
 }
 
 /// Checks every remote mirror entry, allocates the tunnel VLANs, and fills in the mirrored
-/// ports' [`crate::Port::remote_mirror_destinations`] and every stacked DP's
+/// ports' [`crate::PortMirror::remote_destinations`] and every stacked DP's
 /// [`Dp::mirror_tunnels`].
 pub(crate) fn resolve(ctx: &mut Ctx<'_>, analysers: &[Analyser<'_>], dps: &mut [Dp]) {
     if analysers.is_empty() {
@@ -176,7 +176,7 @@ pub(crate) fn resolve(ctx: &mut Ctx<'_>, analysers: &[Analyser<'_>], dps: &mut [
     }
     for ((dp, port), list) in sources {
         if let Some(p) = dps[dp].ports.get_mut(&port) {
-            p.remote_mirror_destinations = list;
+            p.mirror.update(|m| m.remote_destinations = list);
         }
     }
     for dp in dps.iter_mut().filter(|d| d.stack.is_some()) {

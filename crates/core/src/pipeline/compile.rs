@@ -259,7 +259,8 @@ impl Compiler<'_> {
     /// Input-mirror outputs of a port (a copy of what it receives, as received), local and
     /// remote.
     fn mirror_outputs(&self, port: &Port) -> Vec<Action> {
-        port.mirror_destinations
+        port.mirror
+            .destinations
             .iter()
             .map(|d| Action::output(of_port(*d)))
             .chain(remote_mirror::copy_actions(port))
@@ -529,7 +530,7 @@ impl Compiler<'_> {
                     && c.is_mirrored()
                     && in_mirrors.as_ref() != Some(&mirror_set(c))
                 {
-                    out.extend(c.mirror_destinations.iter().map(|d| of_port(*d)));
+                    out.extend(c.mirror.destinations.iter().map(|d| of_port(*d)));
                     for a in remote_mirror::copy_actions(c) {
                         if !copies.contains(&a) {
                             copies.push(a);
@@ -695,8 +696,9 @@ type MirrorSet = (BTreeSet<CfgPort>, BTreeSet<Vid>);
 /// A port's mirror destinations, as sets.
 fn mirror_set(p: &Port) -> MirrorSet {
     (
-        p.mirror_destinations.iter().copied().collect(),
-        p.remote_mirror_destinations
+        p.mirror.destinations.iter().copied().collect(),
+        p.mirror
+            .remote_destinations
             .iter()
             .map(|t| t.tunnel_id)
             .collect(),

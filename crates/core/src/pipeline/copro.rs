@@ -55,7 +55,7 @@ pub(super) fn compile(dp: &Dp, layout: &Layout, live: &[&Port], flows: &mut Flow
             dp.cookie,
             vec![Instruction::GotoTable(copro)],
         ));
-        if !port.mirror_sources.is_empty() {
+        if !port.mirror.sources.is_empty() {
             flows.insert(Flow::new(copro, low, in_port.clone(), dp.cookie, vec![]));
         }
         flows.insert(Flow::new(

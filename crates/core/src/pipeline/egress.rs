@@ -64,7 +64,8 @@ pub(super) fn compile(dp: &Dp, layout: &Layout, live: &[&Port], flows: &mut Flow
                 .with(OxmField::VlanVid(vid_present(vid), None));
             // The mirror copy is taken before the tag is popped here (FAUCET's order).
             let mut actions: Vec<Action> = port
-                .mirror_destinations
+                .mirror
+                .destinations
                 .iter()
                 .map(|d| Action::output(PortNo(d.0)))
                 .collect();

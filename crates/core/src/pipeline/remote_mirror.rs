@@ -2,7 +2,7 @@
 //! analyser port on another DP of the stack in the same pass through the switch, with no
 //! loopback cable.
 //!
-//! Each tunnel a mirrored port feeds (see [`sluice_config::Port::remote_mirror_destinations`])
+//! Each tunnel a mirrored port feeds (see [`sluice_config::PortMirror::remote_destinations`])
 //! is an OpenFlow group of type ALL on the mirrored port's DP, whose one bucket sends its own
 //! copy of the packet into the tunnel:
 //!
@@ -51,7 +51,8 @@ pub fn group_id(tunnel: &Tunnel) -> u32 {
 
 /// The actions that copy a packet, as it is at that point, to the port's remote mirrors.
 pub fn copy_actions(port: &Port) -> impl Iterator<Item = Action> + '_ {
-    port.remote_mirror_destinations
+    port.mirror
+        .remote_destinations
         .iter()
         .map(|t| Action::Group(group_id(t)))
 }
@@ -60,7 +61,7 @@ pub fn copy_actions(port: &Port) -> impl Iterator<Item = Action> + '_ {
 pub fn uses_groups(dp: &Dp) -> bool {
     dp.ports
         .values()
-        .any(|p| !p.remote_mirror_destinations.is_empty())
+        .any(|p| !p.mirror.remote_destinations.is_empty())
 }
 
 /// The groups of the mirror tunnels the ports of `dp` feed, towards the next hops of
@@ -69,7 +70,7 @@ pub(super) fn groups(dp: &Dp, stack: &StackView, groups: &mut BTreeMap<u32, Grou
     for t in dp
         .ports
         .values()
-        .flat_map(|p| &p.remote_mirror_destinations)
+        .flat_map(|p| &p.mirror.remote_destinations)
     {
         let buckets = stack
             .next_hop
