@@ -64,18 +64,27 @@ impl OvsSwitch {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
-        bridge
-            .set_controller(&format!("tcp:127.0.0.1:{port}"))
-            .unwrap();
         // The test answers echoes only while it waits for a reply; on a loaded machine a
-        // long stretch of tracing must not get the connection dropped as inactive.
+        // long stretch of tracing must not get the connection dropped as inactive. The probe
+        // is set in the same transaction that creates the controller: set afterwards, it was
+        // sometimes not in force yet and OVS dropped the connection after 5 s.
+        let target = format!("target=\"tcp:127.0.0.1:{port}\"");
         sluice_lab::run(
             "ovs-vsctl",
             &[
-                "set",
-                "controller",
-                bridge.name(),
+                "--timeout=10",
+                "--",
+                "--id=@c",
+                "create",
+                "Controller",
+                &target,
+                "max_backoff=1000",
                 "inactivity_probe=600000",
+                "--",
+                "set",
+                "Bridge",
+                bridge.name(),
+                "controller=@c",
             ],
         )
         .unwrap();
