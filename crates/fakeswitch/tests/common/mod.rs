@@ -12,6 +12,7 @@
 use std::collections::BTreeMap;
 use std::io::{ErrorKind, Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::{Arc, Mutex, mpsc};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -64,10 +65,9 @@ impl OvsSwitch {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         listener.set_nonblocking(true).unwrap();
         let port = listener.local_addr().unwrap().port();
-        // The test answers echoes only while it waits for a reply; on a loaded machine a
-        // long stretch of tracing must not get the connection dropped as inactive. The probe
-        // is set in the same transaction that creates the controller: set afterwards, it was
-        // sometimes not in force yet and OVS dropped the connection after 5 s.
+        // OVS probes an idle connection after 5 s whatever `inactivity_probe` says (seen
+        // with 600000 and with 0 on OVS 3.1), so the connection answers echoes on a thread
+        // of its own (see `Conn::start`): tracing can take longer than that.
         let target = format!("target=\"tcp:127.0.0.1:{port}\"");
         sluice_lab::run(
             "ovs-vsctl",
@@ -79,7 +79,6 @@ impl OvsSwitch {
                 "Controller",
                 &target,
                 "max_backoff=1000",
-                "inactivity_probe=600000",
                 "--",
                 "set",
                 "Bridge",
@@ -88,12 +87,7 @@ impl OvsSwitch {
             ],
         )
         .unwrap();
-        let s = accept(&listener, &bridge);
-        let mut conn = Conn {
-            s,
-            xid: 0,
-            pending: Vec::new(),
-        };
+        let mut conn = Conn::start(accept(&listener, &bridge));
         conn.send(&Message::Hello(Hello::default()));
         let mut sw = OvsSwitch {
             conn,
@@ -394,36 +388,64 @@ fn simulate(
 
 /// Our end of the OpenFlow connection.
 struct Conn {
-    s: TcpStream,
+    /// The write side, shared with the reading thread (which answers echoes).
+    w: Arc<Mutex<TcpStream>>,
+    /// Every message from OVS but echo requests, from the reading thread.
+    rx: mpsc::Receiver<(Header, Message)>,
     xid: u32,
     /// Messages that arrived while waiting for others (asynchronous ones, mostly).
     pending: Vec<(Header, Message)>,
 }
 
 impl Conn {
+    /// Starts reading `s` on a thread that answers OVS's echo requests at once and passes
+    /// every other message on; it ends when OVS closes the connection.
+    fn start(s: TcpStream) -> Conn {
+        let mut r = s.try_clone().expect("cloning the OVS socket");
+        let w = Arc::new(Mutex::new(s));
+        let (tx, rx) = mpsc::channel();
+        let echo_w = w.clone();
+        std::thread::spawn(move || {
+            loop {
+                let mut buf = vec![0u8; 8];
+                if r.read_exact(&mut buf).is_err() {
+                    return;
+                }
+                let len = usize::from(u16::from_be_bytes([buf[2], buf[3]])).max(8);
+                buf.resize(len, 0);
+                if r.read_exact(&mut buf[8..]).is_err() {
+                    return;
+                }
+                let (h, m) = Message::decode(Bytes::from(buf)).expect("OVS sends valid messages");
+                if let Message::EchoRequest(d) = &m {
+                    let reply = Message::EchoReply(d.clone()).to_bytes(h.xid).unwrap();
+                    if echo_w.lock().unwrap().write_all(&reply).is_err() {
+                        return;
+                    }
+                } else if tx.send((h, m)).is_err() {
+                    return;
+                }
+            }
+        });
+        Conn {
+            w,
+            rx,
+            xid: 0,
+            pending: Vec::new(),
+        }
+    }
+
     fn send(&mut self, m: &Message) -> u32 {
         self.xid += 1;
-        self.s.write_all(&m.to_bytes(self.xid).unwrap()).unwrap();
+        let bytes = m.to_bytes(self.xid).unwrap();
+        self.w.lock().unwrap().write_all(&bytes).unwrap();
         self.xid
     }
 
     fn recv(&mut self) -> (Header, Message) {
-        loop {
-            let mut buf = vec![0u8; 8];
-            self.s
-                .read_exact(&mut buf)
-                .unwrap_or_else(|e| panic!("reading from OVS: {e}"));
-            let len = usize::from(u16::from_be_bytes([buf[2], buf[3]])).max(8);
-            buf.resize(len, 0);
-            self.s.read_exact(&mut buf[8..]).unwrap();
-            let (h, m) = Message::decode(Bytes::from(buf)).unwrap();
-            if let Message::EchoRequest(d) = &m {
-                let reply = Message::EchoReply(d.clone()).to_bytes(h.xid).unwrap();
-                self.s.write_all(&reply).unwrap();
-                continue;
-            }
-            return (h, m);
-        }
+        self.rx
+            .recv()
+            .unwrap_or_else(|_| panic!("reading from OVS: the connection closed"))
     }
 
     fn apply(&mut self, msgs: &[Message]) -> Vec<(usize, ErrorMsg)> {
