@@ -18,7 +18,7 @@ use crate::fxhash::FxHashMap;
 use crate::time::Instant;
 
 /// A learned host.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Host {
     /// The port it is behind.
     pub port: u32,
@@ -87,6 +87,9 @@ struct Key(u64);
 
 impl Key {
     fn new(vid: u16, mac: MacAddr) -> Key {
+        // A VLAN ID has 12 bits; the top four stay clear, which keeps every key below the
+        // two values the host table reserves.
+        let vid = vid & 0x0fff;
         let m = mac.0;
         Key(u64::from_be_bytes([
             (vid >> 8) as u8,

@@ -2,30 +2,33 @@
 //!
 //! A plain hash table doubles when full and rehashes every entry at once: at 115,000 hosts that
 //! stops packet-in handling for ~4 ms, 20–30 ms at 900,000 (docs/bench.md, "Latency tails").
-//! Here, when the table is full, it becomes the *old* table and an empty one twice its size
-//! takes its place; each later insert moves a bounded number of the old table's buckets over
-//! (as the `griddle` crate does), so no single insert does more than a fixed amount of work.
-//! Lookups look in the new table, then in the old one while it still has entries: at most two
-//! probes. Memory: one `(key, value)` slot and one control byte per bucket, and for a while
-//! after a growth step both tables.
+//! Moving the entries a few per insert instead (as the `griddle` crate does over `hashbrown`)
+//! is not enough: the new, twice as large array is fresh memory, and inserts land on it at
+//! random, so nearly every one of the first few thousand takes a page fault. On the 2-vCPU
+//! test machine those faults were a fifth to two fifths of the controller's profile samples in its longest
+//! busy stretches of a half-load learn run, which queued packet-ins for milliseconds.
+//!
+//! So the growth here happens in three stages, each a bounded amount of work per insert:
+//! - *ready*: once the table is half full, each insert writes the next few slots of the
+//!   array that will replace it (in order, so the page faults come one per 170 slots, spread
+//!   over the inserts left until the table is full);
+//! - *switch*: when the table is full, the ready array takes its place, and the full one
+//!   becomes the *old* array;
+//! - *move*: each insert moves a few of the old array's slots into the new one, in order.
+//!   Lookups look in the new array, then in the old one while it still has entries.
+//!
+//! The arrays use linear probing: a key sits at the first free slot from the one its hash
+//! picks, at most 5/8 of the slots are used (a lookup of a missing key reads four slots on
+//! average, one or two cache lines), and a removal shifts the entries after it back (no
+//! tombstones). Only the old array, which takes no new keys, marks moved and removed
+//! entries as gone instead, so that the keys behind them stay reachable.
 
-use hashbrown::HashTable;
-
-/// Old-table buckets moved per insert, at least (more when the old table is sparse, so that
-/// the move always ends before the new table fills; see [`Table::grow`]).
-const STEP: usize = 16;
-
-/// A map from `u64` keys to `V`, hashed with `hash`, that never rehashes everything at once.
-#[derive(Debug, Clone)]
-pub(crate) struct Table<V> {
-    new: HashTable<(u64, V)>,
-    /// The previous table, being moved into `new`; empty when no move is under way.
-    old: HashTable<(u64, V)>,
-    /// The next bucket of `old` to move.
-    cursor: usize,
-    /// Buckets of `old` to move per insert.
-    step: usize,
-}
+/// A free slot.
+const EMPTY: u64 = u64::MAX;
+/// A slot of the old array whose entry was moved or removed: lookups go on past it.
+const GONE: u64 = u64::MAX - 1;
+/// The smallest array allocated.
+const MIN_SLOTS: usize = 16;
 
 /// The key's hash: FxHash's step for one word, then its finaliser (see [`crate::fxhash`]).
 fn hash(key: u64) -> u64 {
@@ -35,21 +38,135 @@ fn hash(key: u64) -> u64 {
     h.finish()
 }
 
-impl<V> Default for Table<V> {
+/// How many entries an array of `slots` slots may hold: 5/8 of them.
+fn max_len(slots: usize) -> usize {
+    slots / 8 * 5
+}
+
+/// One array of slots, probed linearly.
+#[derive(Debug, Clone)]
+struct Slots<V> {
+    /// A power of two in length (or empty); a free slot's key is [`EMPTY`].
+    slots: Vec<(u64, V)>,
+    len: usize,
+}
+
+impl<V: Copy> Slots<V> {
+    const fn new() -> Self {
+        Slots {
+            slots: Vec::new(),
+            len: 0,
+        }
+    }
+
+    fn mask(&self) -> usize {
+        self.slots.len().wrapping_sub(1)
+    }
+
+    fn home(&self, key: u64) -> usize {
+        hash(key) as usize & self.mask()
+    }
+
+    /// The slot holding `key`. Ends: an array is never full (at most 5/8 of it holds
+    /// entries, and an entry marked gone was one of those).
+    fn find(&self, key: u64) -> Option<usize> {
+        if self.len == 0 {
+            return None;
+        }
+        let mask = self.mask();
+        let mut i = self.home(key);
+        loop {
+            match self.slots[i].0 {
+                k if k == key => return Some(i),
+                EMPTY => return None,
+                _ => i = (i + 1) & mask,
+            }
+        }
+    }
+
+    /// Puts `key`, which is not in the array, in the first free slot from its home.
+    fn insert_unique(&mut self, key: u64, value: V) {
+        let mask = self.mask();
+        let mut i = self.home(key);
+        while self.slots[i].0 != EMPTY {
+            i = (i + 1) & mask;
+        }
+        self.slots[i] = (key, value);
+        self.len += 1;
+    }
+
+    /// Empties slot `i` and shifts back the entries after it that may take its place.
+    fn remove_at(&mut self, i: usize) -> V {
+        let mask = self.mask();
+        let value = self.slots[i].1;
+        let mut hole = i;
+        let mut j = i;
+        loop {
+            j = (j + 1) & mask;
+            let key = self.slots[j].0;
+            if key == EMPTY {
+                break;
+            }
+            // The entry at `j` may move back to the hole if the hole lies on its probe path,
+            // from its home to `j`.
+            let home = self.home(key);
+            if j.wrapping_sub(home) & mask >= j.wrapping_sub(hole) & mask {
+                self.slots[hole] = self.slots[j];
+                hole = j;
+            }
+        }
+        self.slots[hole].0 = EMPTY;
+        self.len -= 1;
+        value
+    }
+
+    /// Marks slot `i` gone (in the old array, which takes no inserts, nothing shifts).
+    fn mark_gone(&mut self, i: usize) -> V {
+        self.slots[i].0 = GONE;
+        self.len -= 1;
+        self.slots[i].1
+    }
+
+    fn iter(&self) -> impl Iterator<Item = (u64, &V)> {
+        self.slots
+            .iter()
+            .filter(|(k, _)| *k < GONE)
+            .map(|(k, v)| (*k, v))
+    }
+}
+
+/// A map from `u64` keys to `V`, hashed with `hash`, that never does more than a bounded
+/// amount of work in one insert. The keys `u64::MAX` and `u64::MAX - 1` are reserved.
+#[derive(Debug, Clone)]
+pub(crate) struct Table<V> {
+    new: Slots<V>,
+    /// The previous array, being moved into `new`; empty when no move is under way.
+    old: Slots<V>,
+    /// The next slot of `old` to move.
+    cursor: usize,
+    /// Slots of `old` to move per insert.
+    step: usize,
+    /// The array that replaces `new` when it is full: written a few free slots per insert
+    /// once `new` is half full.
+    ready: Vec<(u64, V)>,
+}
+
+impl<V: Copy> Default for Table<V> {
     fn default() -> Self {
         Table {
-            new: HashTable::new(),
-            old: HashTable::new(),
+            new: Slots::new(),
+            old: Slots::new(),
             cursor: 0,
-            step: STEP,
+            step: 1,
+            ready: Vec::new(),
         }
     }
 }
 
-impl<V> Table<V> {
+impl<V: Copy + Default> Table<V> {
     /// Number of entries.
     pub(crate) fn len(&self) -> usize {
-        self.new.len() + self.old.len()
+        self.new.len + self.old.len
     }
 
     /// Whether the table has no entry.
@@ -59,19 +176,17 @@ impl<V> Table<V> {
 
     /// The value under `key`.
     pub(crate) fn get(&self, key: u64) -> Option<&V> {
-        let h = hash(key);
-        self.new
-            .find(h, |e| e.0 == key)
-            .or_else(|| self.old.find(h, |e| e.0 == key))
-            .map(|e| &e.1)
+        match self.new.find(key) {
+            Some(i) => Some(&self.new.slots[i].1),
+            None => self.old.find(key).map(|i| &self.old.slots[i].1),
+        }
     }
 
     /// The value under `key`, to change.
     pub(crate) fn get_mut(&mut self, key: u64) -> Option<&mut V> {
-        let h = hash(key);
-        match self.new.find_mut(h, |e| e.0 == key) {
-            Some(e) => Some(&mut e.1),
-            None => self.old.find_mut(h, |e| e.0 == key).map(|e| &mut e.1),
+        match self.new.find(key) {
+            Some(i) => Some(&mut self.new.slots[i].1),
+            None => self.old.find(key).map(|i| &mut self.old.slots[i].1),
         }
     }
 
@@ -86,78 +201,117 @@ impl<V> Table<V> {
         }
     }
 
-    /// Inserts `value` under `key`, which must not be in the table (the caller looked). Moves
-    /// a bounded part of the old table first, or starts a growth step when the table is full.
+    /// Inserts `value` under `key`, which must not be in the table (the caller looked). Does
+    /// its share of the growth first: switches to the ready array when the table is full,
+    /// else moves a few old slots, else readies a few new ones.
     pub(crate) fn insert_new(&mut self, key: u64, value: V) {
-        if self.new.len() >= self.new.capacity() {
-            self.grow();
-        } else {
+        debug_assert!(key < GONE, "reserved key {key:#x}");
+        if self.new.len >= max_len(self.new.slots.len()) {
+            self.switch();
+        } else if self.old.len > 0 {
             self.migrate(self.step);
+        } else {
+            self.get_ready();
         }
-        // `grow` left room: this insert does not make `new` rehash.
-        self.new
-            .insert_unique(hash(key), (key, value), |e| hash(e.0));
+        self.new.insert_unique(key, value);
     }
 
     /// Removes the entry under `key`, returning its value.
     pub(crate) fn remove(&mut self, key: u64) -> Option<V> {
-        let h = hash(key);
-        for t in [&mut self.new, &mut self.old] {
-            if let Ok(e) = t.find_entry(h, |e| e.0 == key) {
-                return Some(e.remove().0.1);
-            }
+        if let Some(i) = self.new.find(key) {
+            return Some(self.new.remove_at(i));
         }
-        None
+        let i = self.old.find(key)?;
+        Some(self.old.mark_gone(i))
     }
 
     /// Every entry, in no particular order.
     pub(crate) fn iter(&self) -> impl Iterator<Item = (u64, &V)> {
-        self.new.iter().chain(self.old.iter()).map(|(k, v)| (*k, v))
+        self.new.iter().chain(self.old.iter())
     }
 
-    /// Keeps the entries for which `keep` is true.
+    /// Keeps the entries for which `keep` is true (called once per entry).
     pub(crate) fn retain(&mut self, mut keep: impl FnMut(u64, &V) -> bool) {
-        self.new.retain(|e| keep(e.0, &e.1));
-        self.old.retain(|e| keep(e.0, &e.1));
-    }
-
-    /// `new` is full: finish any move still under way (only when entries were removed
-    /// meanwhile, see below), then make `new` the old table and start an empty one twice the
-    /// size of what it holds.
-    fn grow(&mut self) {
-        if !self.old.is_empty() {
-            self.migrate(usize::MAX);
+        let drop: Vec<u64> = self
+            .new
+            .iter()
+            .filter(|(k, v)| !keep(*k, v))
+            .map(|(k, _)| k)
+            .collect();
+        for k in drop {
+            if let Some(i) = self.new.find(k) {
+                self.new.remove_at(i);
+            }
         }
-        let len = self.new.len();
-        let fresh = HashTable::with_capacity((2 * len).max(STEP));
-        self.old = std::mem::replace(&mut self.new, fresh);
-        self.cursor = 0;
-        // Move every old bucket before `new` has taken half its free room in inserts: each
-        // insert moves at least `step` buckets, so the move ends within `buckets / step`
-        // inserts, and `new` holds `len` moved entries plus those inserts.
-        let room = self.new.capacity().saturating_sub(len).max(2);
-        self.step = self.old.num_buckets().div_ceil(room / 2).max(STEP);
+        for i in 0..self.old.slots.len() {
+            let (k, v) = self.old.slots[i];
+            if k < GONE && !keep(k, &v) {
+                self.old.mark_gone(i);
+            }
+        }
     }
 
-    /// Moves up to `buckets` buckets of the old table into the new one.
-    fn migrate(&mut self, buckets: usize) {
-        if self.old.is_empty() {
+    /// The length of the array that replaces `new`.
+    fn next_len(&self) -> usize {
+        (self.new.slots.len() * 2).max(MIN_SLOTS)
+    }
+
+    /// Once `new` is half full (and no move is under way), writes the next free slots of the
+    /// ready array: as many as it takes to have it all written by the time `new` is full.
+    fn get_ready(&mut self) {
+        let (len, max) = (self.new.len, max_len(self.new.slots.len()));
+        let target = self.next_len();
+        if len < max / 2 || self.ready.len() >= target {
             return;
         }
-        let end = self
-            .cursor
-            .saturating_add(buckets)
-            .min(self.old.num_buckets());
+        if self.ready.capacity() < target {
+            self.ready = Vec::with_capacity(target);
+        }
+        let left = max.saturating_sub(len).max(1);
+        let n = (target - self.ready.len()).div_ceil(left);
+        self.ready
+            .extend(std::iter::repeat_n((EMPTY, V::default()), n));
+    }
+
+    /// `new` is full: the ready array (finished now if it is not yet) takes its place, and
+    /// `new` becomes the old array, to be moved over a few slots per insert.
+    fn switch(&mut self) {
+        let target = self.next_len();
+        // A move still under way here would mean the steps below were wrong; finish it
+        // rather than lose entries.
+        if self.old.len > 0 {
+            self.migrate(usize::MAX);
+        }
+        let mut ready = std::mem::take(&mut self.ready);
+        ready.resize(target, (EMPTY, V::default()));
+        let fresh = Slots {
+            slots: ready,
+            len: 0,
+        };
+        self.old = std::mem::replace(&mut self.new, fresh);
+        self.cursor = 0;
+        // Move every old slot before `new` has taken half its room in inserts: the move then
+        // ends with `new` at 3/4 of its limit at most, and readying the next array starts
+        // after it. Four slots per insert for a full old array: few enough that the moves
+        // (each a cache miss) never crowd into a short stretch of inserts.
+        let room = max_len(target).saturating_sub(self.old.len).max(2);
+        self.step = self.old.slots.len().div_ceil(room / 2);
+    }
+
+    /// Moves up to `n` slots of the old array into the new one.
+    fn migrate(&mut self, n: usize) {
+        let end = self.cursor.saturating_add(n).min(self.old.slots.len());
         for i in self.cursor..end {
-            if let Ok(e) = self.old.get_bucket_entry(i) {
-                let (entry, _) = e.remove();
-                self.new.insert_unique(hash(entry.0), entry, |e| hash(e.0));
+            let (key, value) = self.old.slots[i];
+            if key < GONE {
+                self.old.mark_gone(i);
+                self.new.insert_unique(key, value);
             }
         }
         self.cursor = end;
-        if self.old.is_empty() || end == self.old.num_buckets() {
-            // Every bucket was visited; free the old allocation.
-            self.old = HashTable::new();
+        if self.old.len == 0 || end == self.old.slots.len() {
+            // Every slot was visited; free the old array.
+            self.old = Slots::new();
         }
     }
 }
@@ -171,17 +325,25 @@ mod tests {
         let mut t = Table::default();
         let mut m = std::collections::HashMap::new();
         for k in 0..100_000u64 {
-            let key = k.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let key = k.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 4;
             t.insert_new(key, k);
             m.insert(key, k);
-            // Replace some along the way, and remove some in bulk, also while a move is
-            // under way.
+            // Replace some along the way, remove some, and some in bulk, also while a move is
+            // under way and while the next array is being readied.
             if k % 11 == 0 {
                 assert_eq!(t.insert(key, k + 1), m.insert(key, k + 1));
+            }
+            if k % 7 == 3 {
+                let gone = (k - 3).wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 4;
+                assert_eq!(t.remove(gone), m.remove(&gone));
             }
             if k % 9_999 == 0 {
                 t.retain(|_, v| v % 3 != 0);
                 m.retain(|_, v| *v % 3 != 0);
+            }
+            if k % 997 == 0 {
+                assert_eq!(t.len(), m.len());
+                assert!(m.iter().all(|(k, v)| t.get(*k) == Some(v)));
             }
         }
         assert_eq!(t.len(), m.len());
@@ -195,28 +357,64 @@ mod tests {
         assert_eq!(seen, want);
         t.retain(|_, v| v % 2 == 0);
         assert_eq!(t.len(), m.values().filter(|v| *v % 2 == 0).count());
+        let mut calls = 0;
+        t.retain(|_, _| {
+            calls += 1;
+            true
+        });
+        assert_eq!(calls, t.len(), "keep is called once per entry");
     }
 
     #[test]
-    fn moving_old_entries_never_makes_the_new_table_rehash() {
+    fn removed_keys_stay_removed_while_a_move_is_under_way() {
         let mut t = Table::default();
-        for k in 0..200_000u64 {
-            let (buckets, full) = (t.new.num_buckets(), t.new.len() >= t.new.capacity());
+        for k in 0..96u64 {
             t.insert_new(k, ());
-            // Only a growth step (on a full table) replaces the new table; an insert that
-            // moves old entries fits them in the room it has.
-            assert!(full || t.new.num_buckets() == buckets, "rehash at {k}");
         }
-        assert_eq!(t.len(), 200_000);
+        // The next insert switches arrays: the old one holds 96 entries, moved a few per
+        // insert from now on.
+        t.insert_new(1_000, ());
+        for k in 0..96u64 {
+            assert!(t.remove(k).is_some(), "{k}");
+            t.insert_new(2_000 + k, ());
+            assert!(t.get(k).is_none(), "{k} came back");
+        }
+        assert_eq!(t.len(), 97);
     }
 
     #[test]
-    fn a_sparse_old_table_is_moved_before_the_new_one_fills() {
+    fn no_insert_does_more_than_a_few_slots_of_growth() {
+        let mut t = Table::<u64>::default();
+        let mut worst = 0;
+        for k in 0..1_000_000u64 {
+            let (ready, cursor, moving) = (t.ready.len(), t.cursor, t.old.len > 0);
+            let full = t.new.len >= max_len(t.new.slots.len());
+            t.insert_new(k, k);
+            if full {
+                // The switch itself writes nothing but the ready array's last few slots.
+                assert!(t.new.slots.len() - ready <= 64, "switch at {k}");
+                continue;
+            }
+            let moved = if moving {
+                t.cursor.max(cursor) - cursor
+            } else {
+                0
+            };
+            worst = worst
+                .max(t.ready.len() - ready.min(t.ready.len()))
+                .max(moved);
+        }
+        assert!(worst <= 16, "{worst} slots in one insert");
+        assert_eq!(t.len(), 1_000_000);
+    }
+
+    #[test]
+    fn a_sparse_old_array_is_moved_before_the_new_one_fills() {
         let mut t = Table::default();
         for k in 0..10_000u64 {
             t.insert_new(k, ());
         }
-        // Leave a few entries in a large table, then grow past them.
+        // Leave a few entries in a large array, then grow past them.
         t.retain(|k, _| k < 10);
         for k in 10_000..10_100u64 {
             t.insert_new(k, ());
