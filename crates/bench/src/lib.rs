@@ -96,7 +96,7 @@ pub struct Options {
     pub controller_pid: Option<u32>,
     /// How long the controller may take to listen.
     pub start_timeout: Duration,
-    /// Worker threads of the generator's runtime.
+    /// Worker threads of the generator's runtime (at most one per switch is used).
     pub threads: usize,
     /// Quiet time after the last flow mod that means "programmed".
     pub settle: Duration,

@@ -110,8 +110,12 @@ pub fn run(opts: &Options) -> Result<Report, BenchError> {
         .or(opts.controller_pid);
     let idle_rss = pid.and_then(process::rss_bytes);
 
+    // No more workers than switches: a worker with no switch of its own only wakes up to
+    // steal from the busy one (with one switch, the paced run's p50 was 58-136 µs on two
+    // workers against 43-56 µs on one, docs/bench.md).
+    let threads = opts.threads.clamp(1, topo.switches.len().max(1));
     let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(opts.threads.max(1))
+        .worker_threads(threads)
         .enable_all()
         .build()
         .map_err(|e| format!("starting the runtime: {e}"))?;
@@ -137,7 +141,7 @@ pub fn run(opts: &Options) -> Result<Report, BenchError> {
         },
         machine: Machine {
             cpus: std::thread::available_parallelism().map_or(0, |n| n.get()),
-            generator_threads: opts.threads.max(1),
+            generator_threads: threads,
             load_before,
             load_after: None,
         },

@@ -57,7 +57,7 @@ pub(crate) struct BenchArgs {
     /// Seconds the controller may take to listen.
     #[arg(long, default_value_t = 60.0, value_name = "SECS")]
     start_timeout: f64,
-    /// Generator worker threads [default: the number of CPUs].
+    /// Generator worker threads, at most one per switch [default: the number of CPUs].
     #[arg(long, value_name = "N")]
     threads: Option<usize>,
     /// Seconds without a flow mod that mean "programmed".
