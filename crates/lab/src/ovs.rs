@@ -1,5 +1,6 @@
 //! Open vSwitch bridges on the userspace datapath.
 
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::cmd::{CmdError, run};
@@ -9,14 +10,23 @@ use crate::cmd::{CmdError, run};
 /// # Errors
 /// If `ovs-vsctl` is missing or OVS cannot be started.
 pub fn ensure_ovs() -> Result<(), CmdError> {
-    if run("ovs-vsctl", &["--timeout=5", "show"]).is_ok() {
+    let running = || run("ovs-vsctl", &["--timeout=5", "show"]).map(|_| ());
+    if running().is_ok() {
         return Ok(());
     }
-    run(
+    // Tests create bridges from many threads at once: two `ovs-ctl start` together fail on
+    // ovsdb-server's pid file lock. One thread starts it; the others wait, then find it up.
+    static STARTING: Mutex<()> = Mutex::new(());
+    let _one = STARTING.lock().unwrap_or_else(PoisonError::into_inner);
+    if running().is_ok() {
+        return Ok(());
+    }
+    let started = run(
         "/usr/share/openvswitch/scripts/ovs-ctl",
         &["start", "--system-id=random", "--no-monitor"],
-    )?;
-    run("ovs-vsctl", &["--timeout=5", "show"]).map(|_| ())
+    );
+    // Another process may have started it meanwhile; then its failure to start is no error.
+    running().map_err(|e| started.err().unwrap_or(e))
 }
 
 /// An OVS bridge on the userspace datapath, speaking OpenFlow 1.3 only, in secure fail mode
