@@ -250,9 +250,12 @@ pub(crate) fn main(args: RunArgs) -> anyhow::Result<()> {
         tokio::spawn(sluice_runtime::memory::release_after_bursts());
         let server = crate::telemetry::start(&args.telemetry, server).await;
         let shutdown = shutdown_signal()?;
-        server
-            .run(listener, shutdown)
+        // The controller loop is a task of its own, not the runtime's main future: a switch
+        // task waking the main future makes the scheduler poll the poller (an `epoll_wait`)
+        // before running it, one more system call per batch of packet-ins.
+        tokio::spawn(server.run(listener, shutdown))
             .await
+            .context("controller task")?
             .context("controller failed")
     })
 }
