@@ -213,6 +213,12 @@ impl Controller {
                 // Stack beacons and stack links going up or down, handled after the batch.
                 let mut beacons = Vec::new();
                 let mut stack_links = Vec::new();
+                if let Some(v) = self.valves.get(&dp_id) {
+                    v.prefetch_hosts(msgs.iter().filter_map(|(_, m)| match m {
+                        Message::PacketIn(pi) => Some(pi),
+                        _ => None,
+                    }));
+                }
                 for (_xid, msg) in msgs {
                     match msg {
                         Message::PortStatus(ps) => {

@@ -168,6 +168,13 @@ impl Hosts {
             .map(|(k, h)| (Key(k).vid(), Key(k).mac(), h))
     }
 
+    /// Brings into the cache what [`Hosts::observe`] will read for each `(vid, mac)`, all
+    /// at once, ahead of a batch of observations.
+    pub fn prefetch(&self, hosts: impl Iterator<Item = (u16, MacAddr)>) {
+        self.hosts
+            .prefetch(hosts.map(|(vid, mac)| Key::new(vid, mac).0));
+    }
+
     /// Decides what to do about `mac` seen on `port` in VLAN `vid` at `now`, and on a
     /// [`Decision::Learn`] records the host, with the flow timeout `timeout` gives (called
     /// only then). One lookup in the host table.

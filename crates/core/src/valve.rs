@@ -475,6 +475,15 @@ impl Valve {
         out
     }
 
+    /// Readies the host table for a batch of packet-ins before they are handled one by one
+    /// (see [`crate::learn::Hosts::prefetch`]): reads each one's source MAC and outer VLAN.
+    pub fn prefetch_hosts<'a>(&self, pis: impl Iterator<Item = &'a PacketIn>) {
+        self.hosts.prefetch(pis.filter_map(|pi| {
+            let meta = PacketMeta::parse(&pi.data).ok()?;
+            Some((meta.vlans.outer()?.vid().get(), meta.eth_src))
+        }));
+    }
+
     /// A packet-in: learn its source, if FAUCET would (`valve.parse_pkt_meta` and the
     /// learning checks). O(1): a few hash lookups, and two flows built and sent.
     /// Messages go to `out.msgs` and notifications to `out.notes`, so a batch of packet-ins
