@@ -189,6 +189,40 @@ pub fn own_cpu_ns() -> u64 {
     })
 }
 
+/// The machine's CPU time so far, from the first line of /proc/stat, in clock ticks: the
+/// time the hypervisor gave to others while this machine wanted to run (steal), and the
+/// total over every state.
+pub fn machine_ticks() -> Option<Ticks> {
+    let text = std::fs::read_to_string("/proc/stat").ok()?;
+    parse_machine_ticks(text.lines().next()?)
+}
+
+/// CPU time of the whole machine, in clock ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticks {
+    /// Taken by the hypervisor for other guests.
+    pub steal: u64,
+    /// Every state (user, nice, system, idle, iowait, irq, softirq, steal).
+    pub total: u64,
+}
+
+/// Reads /proc/stat's `cpu` line.
+fn parse_machine_ticks(line: &str) -> Option<Ticks> {
+    let mut fields = line.split_whitespace();
+    if fields.next()? != "cpu" {
+        return None;
+    }
+    // user nice system idle iowait irq softirq steal (guest time is already in user).
+    let v: Vec<u64> = fields
+        .take(8)
+        .map(|f| f.parse().ok())
+        .collect::<Option<_>>()?;
+    (v.len() == 8).then(|| Ticks {
+        steal: v[7],
+        total: v.iter().sum(),
+    })
+}
+
 /// The 1, 5 and 15 minute load averages.
 pub fn loadavg() -> Option<[f64; 3]> {
     let text = std::fs::read_to_string("/proc/loadavg").ok()?;
@@ -229,7 +263,21 @@ mod tests {
         assert!(cpu_ns(me).unwrap() > 0);
         assert!(own_cpu_ns() > 0);
         assert!(loadavg().is_some());
+        assert!(machine_ticks().unwrap().total > 0);
         assert!(raise_fd_limit().unwrap() >= 256);
+    }
+
+    #[test]
+    fn reads_steal_from_the_cpu_line() {
+        let t = parse_machine_ticks("cpu  5365276 666240 672291 3882284 13678 0 13728 31108 0 0")
+            .unwrap();
+        assert_eq!(t.steal, 31108);
+        assert_eq!(
+            t.total,
+            5365276 + 666240 + 672291 + 3882284 + 13678 + 13728 + 31108
+        );
+        assert_eq!(parse_machine_ticks("cpu0 1 2 3 4 5 6 7 8 0 0"), None);
+        assert_eq!(parse_machine_ticks("cpu 1 2 3"), None);
     }
 
     #[test]

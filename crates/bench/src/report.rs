@@ -76,6 +76,10 @@ pub struct Cpu {
     pub generator: f64,
     /// The controller, when its PID is known.
     pub controller: Option<f64>,
+    /// Share of the machine's CPU time the hypervisor gave to other guests meanwhile (steal,
+    /// from /proc/stat, in 10 ms ticks). A few percent is enough to put milliseconds into
+    /// the latency tail of a run on a shared 2-vCPU VM.
+    pub steal: Option<f64>,
 }
 
 /// Connecting switches until they are programmed.
@@ -300,7 +304,7 @@ fn rate(r: f64) -> String {
 }
 
 fn cpu(c: &Cpu) -> String {
-    match c.controller {
+    let mut s = match c.controller {
         Some(ctl) => format!(
             "generator {:.2} cores, controller {ctl:.2} cores",
             c.generator
@@ -309,7 +313,11 @@ fn cpu(c: &Cpu) -> String {
             "generator {:.2} cores, controller unknown (no PID)",
             c.generator
         ),
+    };
+    if let Some(steal) = c.steal {
+        s.push_str(&format!(", host steal {:.1}%", steal * 100.0));
     }
+    s
 }
 
 /// One `name  value` row.

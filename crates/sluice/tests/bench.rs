@@ -76,9 +76,18 @@ fn learn_answers_every_packet_in_with_two_flows() {
         assert_eq!(u(&run["flow_mods"]), 6000, "{run}");
         assert_eq!(u(&run["latency"]["count"]), 3000, "{run}");
         assert!(run["hosts_per_s"].as_f64().unwrap() > 0.0, "{run}");
+        let steal = run["cpu"]["steal"].as_f64().unwrap();
+        assert!((0.0..=1.0).contains(&steal), "{run}");
     }
     assert_eq!(runs[1]["load"], "paced");
-    assert!(r["warnings"].as_array().unwrap().is_empty(), "{r}");
+    // A busy host may take CPU time from this machine meanwhile: said, but not a failure.
+    let warnings = r["warnings"].as_array().unwrap();
+    assert!(
+        warnings
+            .iter()
+            .all(|w| w.as_str().unwrap().contains("(steal)")),
+        "{r}"
+    );
 }
 
 #[test]
