@@ -713,8 +713,9 @@ impl Bench<'_> {
 }
 
 /// Steal (a share of the machine's CPU time) from which a learn run's latency is flagged. On
-/// the 2-vCPU test VM at 400,000 packet-ins/s, runs with 3% or more had p99s of 2.8–15 ms,
-/// runs with about 1% 0.13–1.8 ms, and runs with none mostly 0.07–0.3 ms (docs/bench.md).
+/// the 2-vCPU test VM at 400,000 packet-ins/s, runs with 3% or more had p99s of 2.2–15 ms,
+/// runs with about 1% 0.13–1.8 ms, and runs with none 0.07–0.4 ms in most cases
+/// (docs/bench.md, "Fewer system calls, steal").
 const STEAL_WARNING: f64 = 0.01;
 
 /// CPU counters at a moment.
