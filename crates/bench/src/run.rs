@@ -807,7 +807,8 @@ impl Pacer {
             .name("bench-pacer".into())
             .spawn(move || {
                 // Linux lets a sleep run 50 µs late by default (timer slack): the ticks came
-                // every ~108 µs, in twice the batches meant. 1 µs of slack keeps them near 50.
+                // every ~108 µs, in batches twice the size meant. 1 µs of slack keeps them
+                // near 50.
                 let _ = nix::sys::prctl::set_timerslack(1_000);
                 while !s.load(Relaxed) {
                     std::thread::sleep(Duration::from_micros(50));
