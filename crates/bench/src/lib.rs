@@ -29,6 +29,7 @@
 
 pub mod frames;
 pub mod process;
+pub mod reflect;
 pub mod report;
 mod run;
 mod switch;
@@ -132,6 +133,11 @@ pub struct Options {
     pub reload_timeout: Duration,
     /// How long the scale mode holds its switches idle.
     pub hold: Duration,
+    /// A command that starts a controller doing no work (`sluice reflect --listen {addr}`).
+    /// With it, each learn run is made again against that controller, with the same hosts
+    /// and rate, and reported as the run's floor: the latency of the machine and the
+    /// generator alone.
+    pub floor_cmd: Option<String>,
     /// Show progress on standard error.
     pub progress: bool,
 }
@@ -173,6 +179,7 @@ impl Options {
             reload_config: None,
             reload_timeout: Duration::from_secs(10),
             hold: Duration::from_secs(10),
+            floor_cmd: None,
             progress: true,
         }
     }

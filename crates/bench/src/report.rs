@@ -22,6 +22,9 @@ pub struct Report {
     /// Learn runs: as fast as the controller takes them, then (with `--half-load`) at half
     /// that rate.
     pub learn: Vec<LearnResult>,
+    /// With a floor command: each learn run again, same hosts and rate, against a controller
+    /// that does no work. Their latency is the machine's and the generator's alone.
+    pub floor: Vec<LearnResult>,
     /// The reload.
     pub reload: Option<ReloadResult>,
     /// Idle switches held.
@@ -325,6 +328,67 @@ fn row(f: &mut fmt::Formatter<'_>, name: &str, value: impl fmt::Display) -> fmt:
     writeln!(f, "  {name:<28} {value}")
 }
 
+/// One learn run's rows under `title`.
+fn learn(f: &mut fmt::Formatter<'_>, title: &str, l: &LearnResult) -> fmt::Result {
+    match l.target_rate {
+        Some(t) => writeln!(f, "{title} ({}, {} target)", l.load, rate(t))?,
+        None => writeln!(f, "{title} ({}, window {} per switch)", l.load, l.window)?,
+    }
+    row(
+        f,
+        "hosts",
+        format!(
+            "{} learned of {} asked ({} packet-ins, {} lost, {} stray flow mods, {} host deletes)",
+            l.learned, l.hosts, l.packet_ins, l.lost, l.stray, l.host_deletes
+        ),
+    )?;
+    row(
+        f,
+        "flow mods",
+        format!(
+            "{}{}",
+            l.flow_mods,
+            l.flow_mods_per_host
+                .map_or(String::new(), |p| format!(" ({p:.2} per host)"))
+        ),
+    )?;
+    row(
+        f,
+        "rate",
+        format!("{} over {}", rate(l.hosts_per_s), secs(l.seconds)),
+    )?;
+    if !l.rate_by_hosts.is_empty() {
+        // Each quarter of the hosts: its hosts over the time it took.
+        let quarter = l.rate_by_hosts.len().div_ceil(4);
+        let steps: Vec<String> = l
+            .rate_by_hosts
+            .chunks(quarter)
+            .map(|c| {
+                let step = l.hosts as f64 / l.rate_by_hosts.len().max(1) as f64;
+                let time: f64 = c.iter().map(|s| step / s.hosts_per_s.max(1e-9)).sum();
+                let upto = c.last().map_or(0, |s| s.hosts);
+                format!("{} to {upto}", rate(step * c.len() as f64 / time))
+            })
+            .collect();
+        row(f, "rate by quarter of hosts", steps.join(", "))?;
+    }
+    if let Some(s) = l.slowdown {
+        row(f, "last/first quarter rate", format!("{s:.2}"))?;
+    }
+    if let Some(lat) = &l.latency {
+        row(
+            f,
+            "latency (packet-in->flows)",
+            format!(
+                "p50 {:.0} us  p90 {:.0} us  p99 {:.0} us  p99.9 {:.0} us  max {:.0} us",
+                lat.p50_us, lat.p90_us, lat.p99_us, lat.p999_us, lat.max_us
+            ),
+        )?;
+    }
+    row(f, "cpu", cpu(&l.cpu))?;
+    Ok(())
+}
+
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let c = &self.controller;
@@ -412,62 +476,10 @@ impl fmt::Display for Report {
             row(f, "cpu", cpu(&k.cpu))?;
         }
         for l in &self.learn {
-            match l.target_rate {
-                Some(t) => writeln!(f, "learn ({}, {} target)", l.load, rate(t))?,
-                None => writeln!(f, "learn ({}, window {} per switch)", l.load, l.window)?,
-            }
-            row(
-                f,
-                "hosts",
-                format!(
-                    "{} learned of {} asked ({} packet-ins, {} lost, {} stray flow mods, {} host deletes)",
-                    l.learned, l.hosts, l.packet_ins, l.lost, l.stray, l.host_deletes
-                ),
-            )?;
-            row(
-                f,
-                "flow mods",
-                format!(
-                    "{}{}",
-                    l.flow_mods,
-                    l.flow_mods_per_host
-                        .map_or(String::new(), |p| format!(" ({p:.2} per host)"))
-                ),
-            )?;
-            row(
-                f,
-                "rate",
-                format!("{} over {}", rate(l.hosts_per_s), secs(l.seconds)),
-            )?;
-            if !l.rate_by_hosts.is_empty() {
-                // Each quarter of the hosts: its hosts over the time it took.
-                let quarter = l.rate_by_hosts.len().div_ceil(4);
-                let steps: Vec<String> = l
-                    .rate_by_hosts
-                    .chunks(quarter)
-                    .map(|c| {
-                        let step = l.hosts as f64 / l.rate_by_hosts.len().max(1) as f64;
-                        let time: f64 = c.iter().map(|s| step / s.hosts_per_s.max(1e-9)).sum();
-                        let upto = c.last().map_or(0, |s| s.hosts);
-                        format!("{} to {upto}", rate(step * c.len() as f64 / time))
-                    })
-                    .collect();
-                row(f, "rate by quarter of hosts", steps.join(", "))?;
-            }
-            if let Some(s) = l.slowdown {
-                row(f, "last/first quarter rate", format!("{s:.2}"))?;
-            }
-            if let Some(lat) = &l.latency {
-                row(
-                    f,
-                    "latency (packet-in->flows)",
-                    format!(
-                        "p50 {:.0} us  p90 {:.0} us  p99 {:.0} us  p99.9 {:.0} us  max {:.0} us",
-                        lat.p50_us, lat.p90_us, lat.p99_us, lat.p999_us, lat.max_us
-                    ),
-                )?;
-            }
-            row(f, "cpu", cpu(&l.cpu))?;
+            learn(f, "learn", l)?;
+        }
+        for l in &self.floor {
+            learn(f, "floor: learn", l)?;
         }
         if let Some(r) = &self.reload {
             writeln!(f, "reload")?;

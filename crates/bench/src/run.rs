@@ -152,6 +152,7 @@ pub fn run(opts: &Options) -> Result<Report, BenchError> {
         },
         connect: None,
         learn: Vec::new(),
+        floor: Vec::new(),
         reload: None,
         scale: None,
         warnings: Vec::new(),
@@ -173,6 +174,25 @@ pub fn run(opts: &Options) -> Result<Report, BenchError> {
         p.stop();
     }
     report.warnings = std::mem::take(&mut bench.warnings);
+    if let (Mode::Learn, Some(cmd)) = (opts.mode, &opts.floor_cmd) {
+        for l in &report.learn {
+            let floor = Options {
+                controller: None,
+                controller_cmd: Some(cmd.clone()),
+                controller_pid: None,
+                hosts: l.hosts,
+                first_host: 0,
+                rate: l.target_rate,
+                half_load: false,
+                floor_cmd: None,
+                ..opts.clone()
+            };
+            let r = run(&floor)?;
+            report.floor.extend(r.learn);
+            let warnings = r.warnings.into_iter().map(|w| format!("floor: {w}"));
+            report.warnings.extend(warnings);
+        }
+    }
     Ok(report)
 }
 

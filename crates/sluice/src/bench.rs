@@ -109,6 +109,11 @@ pub(crate) struct BenchArgs {
     /// scale: seconds to hold the switches idle before measuring memory.
     #[arg(long, default_value_t = 10.0, value_name = "SECS")]
     hold: f64,
+    /// learn: make each learn run again, with the same hosts and rate, against a controller
+    /// that does no work, and report it as the floor: the latency of this machine and the
+    /// generator alone. The controller is `sluice reflect --listen {addr}`, or CMD.
+    #[arg(long, value_name = "CMD", num_args = 0..=1, default_missing_value = "")]
+    floor: Option<String>,
     /// Print the report as JSON.
     #[arg(long)]
     json: bool,
@@ -166,6 +171,10 @@ pub(crate) fn main(a: BenchArgs) -> anyhow::Result<()> {
     o.reload_config = a.reload_config;
     o.reload_timeout = secs(a.reload_timeout, "reload-timeout")?;
     o.hold = secs(a.hold, "hold")?;
+    o.floor_cmd = match a.floor {
+        Some(cmd) if cmd.is_empty() => Some(format!("{} reflect --listen {{addr}}", own_path()?)),
+        cmd => cmd,
+    };
     o.progress = !a.quiet;
     let report = sluice_bench::run(&o)?;
     if a.json {
@@ -174,4 +183,26 @@ pub(crate) fn main(a: BenchArgs) -> anyhow::Result<()> {
         print!("{report}");
     }
     Ok(())
+}
+
+/// This executable's path, quoted for the shell.
+fn own_path() -> anyhow::Result<String> {
+    let exe = std::env::current_exe()?;
+    Ok(format!(
+        "'{}'",
+        exe.display().to_string().replace('\'', r"'\''")
+    ))
+}
+
+/// Arguments of `sluice reflect`.
+#[derive(Debug, Args)]
+pub(crate) struct ReflectArgs {
+    /// Address to accept switches on.
+    #[arg(long, default_value = "127.0.0.1:6653", value_name = "ADDR:PORT")]
+    listen: SocketAddr,
+}
+
+/// Runs `sluice reflect` until it is stopped.
+pub(crate) fn reflect(a: ReflectArgs) -> anyhow::Result<()> {
+    Ok(sluice_bench::reflect::serve(a.listen)?)
 }

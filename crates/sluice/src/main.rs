@@ -38,6 +38,10 @@ enum Command {
     /// Load a controller as N emulated OpenFlow 1.3 switches and measure it: learning rate
     /// and latency, connect and reload times, memory per switch.
     Bench(bench::BenchArgs),
+    /// A controller for `sluice bench` that does no work: it answers each packet-in with the
+    /// two flows of a learned host and keeps no state. Measured against it, a learn run
+    /// shows the floor of this machine (`sluice bench learn --floor`).
+    Reflect(bench::ReflectArgs),
 }
 
 fn main() -> anyhow::Result<()> {
@@ -49,5 +53,6 @@ fn main() -> anyhow::Result<()> {
         Command::Show(args) => show::main(args),
         Command::Gauge(args) => gauge::main(args),
         Command::Bench(args) => bench::main(args),
+        Command::Reflect(args) => bench::reflect(args),
     }
 }

@@ -59,6 +59,7 @@ fn learn_answers_every_packet_in_with_two_flows() {
             "--window",
             "64",
             "--half-load",
+            "--floor",
         ],
     );
     assert_programmed(&r, 2);
@@ -68,7 +69,14 @@ fn learn_answers_every_packet_in_with_two_flows() {
         2,
         "a saturated run, then one at half its rate: {r}"
     );
-    for run in runs {
+    // The floor: the same two runs against `sluice reflect`, which must answer as fully.
+    let floor = r["floor"].as_array().unwrap();
+    assert_eq!(floor.len(), 2, "{r}");
+    for (run, floor) in runs.iter().zip(floor) {
+        assert_eq!(run["load"], floor["load"], "{r}");
+        assert_eq!(run["target_rate"], floor["target_rate"], "{r}");
+    }
+    for run in runs.iter().chain(floor) {
         assert_eq!(u(&run["packet_ins"]), 3000, "{run}");
         assert_eq!(u(&run["learned"]), 3000, "{run}");
         assert_eq!(u(&run["lost"]), 0, "{run}");
