@@ -32,7 +32,7 @@ use crate::BenchError;
 /// malformed loses its own connection only.
 pub fn serve(listen: SocketAddr) -> Result<(), BenchError> {
     let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_io()
+        .enable_all()
         .build()
         .map_err(|e| format!("starting the runtime: {e}"))?;
     rt.block_on(async {
@@ -41,6 +41,8 @@ pub fn serve(listen: SocketAddr) -> Result<(), BenchError> {
             .map_err(|e| format!("listening on {listen}: {e}"))?;
         loop {
             let Ok((stream, _)) = listener.accept().await else {
+                // Out of descriptors, say: wait for a connection to end rather than spin.
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
                 continue;
             };
             tokio::spawn(async move {
@@ -190,6 +192,56 @@ mod tests {
         }
         let mac = Some(host_mac(0, 42).0);
         assert_eq!(seen, [(mac, None), (None, mac)]);
+    }
+
+    /// Reads frames from `s` until one of type `kind` arrives; returns it.
+    fn read_until(s: &mut std::net::TcpStream, kind: u8) -> Vec<u8> {
+        use std::io::Read;
+        let mut buf = Vec::new();
+        loop {
+            while let Ok(Some(len)) = len_of(&buf) {
+                let frame: Vec<u8> = buf.drain(..len).collect();
+                if frame[1] == kind {
+                    return frame;
+                }
+            }
+            let mut chunk = [0u8; 4096];
+            let n = s.read(&mut chunk).unwrap_or_else(|e| panic!("{e}"));
+            assert!(n > 0, "closed before a message of type {kind}");
+            buf.extend_from_slice(&chunk[..n]);
+        }
+    }
+
+    #[test]
+    fn a_malformed_message_closes_only_its_own_connection() {
+        use std::io::{Read, Write};
+        let port = crate::process::free_port().unwrap_or_else(|e| panic!("{e}"));
+        let addr = SocketAddr::from(([127, 0, 0, 1], port));
+        std::thread::spawn(move || serve(addr));
+        let connect = || loop {
+            if let Ok(s) = std::net::TcpStream::connect(addr) {
+                s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                return s;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        };
+        let (mut bad, mut good) = (connect(), connect());
+        // A header whose length is shorter than a header.
+        bad.write_all(&[4, 0, 0, 4, 0, 0, 0, 1])
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut rest = Vec::new();
+        assert!(
+            bad.read_to_end(&mut rest).is_ok(),
+            "the bad connection is closed"
+        );
+        let t = PacketInTemplate::new(1, 100, 3, 1).unwrap_or_else(|e| panic!("{e}"));
+        let mut wire = Vec::new();
+        t.push(&mut wire, 9, host_mac(0, 7));
+        good.write_all(&wire).unwrap_or_else(|e| panic!("{e}"));
+        let fm = read_until(&mut good, 14); // FLOW_MOD
+        let fm = scan_flow_mod(&fm).unwrap_or_else(|| panic!("not a flow mod"));
+        assert_eq!(fm.eth_src, Some(host_mac(0, 7).0));
     }
 
     #[test]
