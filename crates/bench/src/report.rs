@@ -478,9 +478,6 @@ impl fmt::Display for Report {
         for l in &self.learn {
             learn(f, "learn", l)?;
         }
-        for l in &self.floor {
-            learn(f, "floor: learn", l)?;
-        }
         if let Some(r) = &self.reload {
             writeln!(f, "reload")?;
             row(f, "outcome", &r.outcome)?;
@@ -519,6 +516,9 @@ impl fmt::Display for Report {
         }
         if let Some(rss) = c.final_rss {
             row(f, "controller final RSS", mb(rss))?;
+        }
+        for l in &self.floor {
+            learn(f, "floor: learn", l)?;
         }
         for w in &self.warnings {
             writeln!(f, "warning: {w}")?;
