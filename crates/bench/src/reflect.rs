@@ -18,8 +18,9 @@ use bytes::{Buf, BytesMut};
 use sluice_ofp::msg::flow::{FlowMod, FlowModCommand, OFPTT_ALL};
 use sluice_ofp::msg::hello::Hello;
 use sluice_ofp::msg::packet::PacketIn;
+use sluice_ofp::oxm::OFPVID_PRESENT;
 use sluice_ofp::{Action, Instruction, Match, Message, OxmField, PortNo, frame_len};
-use sluice_wire::MacAddr;
+use sluice_wire::L2Meta;
 use tokio::io::{AsyncWriteExt, Interest};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -125,14 +126,10 @@ fn answer(msg: Message, out: &mut Vec<u8>) {
 /// too short to have one.
 fn learn_flows(pi: &PacketIn) -> Option<[FlowMod; 2]> {
     let in_port = pi.match_.in_port()?;
-    let frame = &pi.data;
-    let mac = MacAddr(frame.get(6..12)?.try_into().ok()?);
-    let vlan = match frame.get(12..16)? {
-        [0x81, 0x00, hi, lo] => Some(0x1000 | (u16::from_be_bytes([*hi, *lo]) & 0x0fff)),
-        _ => None,
-    };
-    let with_vlan = |m: Match| match vlan {
-        Some(v) => m.with(OxmField::VlanVid(v, None)),
+    let l2 = L2Meta::parse(&pi.data).ok()?;
+    let mac = l2.eth_src;
+    let with_vlan = |m: Match| match l2.vlans.outer() {
+        Some(tag) => m.with(OxmField::VlanVid(OFPVID_PRESENT | tag.vid().get(), None)),
         None => m,
     };
     let flow = |table_id, match_, instructions| FlowMod {

@@ -25,7 +25,7 @@ use sluice_ofp::msg::packet::{PacketIn, PacketInReason};
 use sluice_ofp::msg::port::PortReason;
 use sluice_ofp::oxm::OxmField;
 use sluice_ofp::{Encoded, Match, Message, Port as OfPort, PortNo};
-use sluice_wire::{MacAddr, PacketMeta};
+use sluice_wire::{L2Meta, MacAddr, PacketMeta};
 
 use crate::event::Notification;
 use crate::fxhash::FxHashMap;
@@ -476,11 +476,12 @@ impl Valve {
     }
 
     /// Readies the host table for a batch of packet-ins before they are handled one by one
-    /// (see [`crate::learn::Hosts::prefetch`]): reads each one's source MAC and outer VLAN.
+    /// (see [`crate::learn::Hosts::prefetch`]): reads each one's source MAC and outer VLAN,
+    /// and nothing past them.
     pub fn prefetch_hosts<'a>(&self, pis: impl Iterator<Item = &'a PacketIn>) {
         self.hosts.prefetch(pis.filter_map(|pi| {
-            let meta = PacketMeta::parse(&pi.data).ok()?;
-            Some((meta.vlans.outer()?.vid().get(), meta.eth_src))
+            let l2 = L2Meta::parse(&pi.data).ok()?;
+            Some((l2.vlans.outer()?.vid().get(), l2.eth_src))
         }));
     }
 

@@ -58,7 +58,7 @@ pub use ipv6::{Ipv6Packet, Ipv6Repr};
 pub use lacp::{LacpPacket, LacpRepr};
 pub use lldp::{LldpPacket, LldpRepr};
 pub use mac::{MacAddr, ParseMacError};
-pub use meta::PacketMeta;
+pub use meta::{L2Meta, PacketMeta};
 pub use ndisc::NdiscRepr;
 pub use tcp::{TcpPacket, TcpRepr};
 pub use udp::{UdpPacket, UdpRepr};

@@ -45,6 +45,65 @@ pub struct PacketMeta {
     pub l3: L3Meta,
 }
 
+/// The Ethernet header and VLAN tags of a frame: the first part of [`PacketMeta`], for a
+/// reader that needs no more (the host it comes from, say).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct L2Meta {
+    /// Destination address.
+    pub eth_dst: MacAddr,
+    /// Source address.
+    pub eth_src: MacAddr,
+    /// VLAN tags, outermost first.
+    pub vlans: VlanStack,
+    /// EtherType after the tags, as on the wire (a TPID if there were more than two tags).
+    pub eth_type: u16,
+    /// Offset of what follows the tags (14, 18 or 22).
+    pub l3_offset: usize,
+}
+
+impl L2Meta {
+    /// Reads the Ethernet header and up to two VLAN tags.
+    ///
+    /// # Errors
+    /// [`WireError::Truncated`] if the Ethernet header or a VLAN tag is cut short.
+    #[inline(always)]
+    pub fn parse(data: &[u8]) -> WireResult<L2Meta> {
+        let len = data.len();
+        let Some(eth) = data.first_chunk::<{ ethernet::HEADER_LEN }>() else {
+            return Err(truncated(ethernet::HEADER_LEN, len));
+        };
+        let mut ty = be16([eth[12], eth[13]]);
+        let mut off = ethernet::HEADER_LEN;
+        // Up to two tags, unrolled so the stack stays in registers.
+        let mut vlans = VlanStack::EMPTY;
+        if is_tpid(ty) {
+            let Some(tag) = chunk::<4>(data, off) else {
+                return Err(truncated(off + 4, len));
+            };
+            let t0 = VlanTag::from_raw(ty, be16([tag[0], tag[1]]));
+            ty = be16([tag[2], tag[3]]);
+            off += 4;
+            vlans = VlanStack::one(t0);
+            if is_tpid(ty) {
+                let Some(tag) = chunk::<4>(data, off) else {
+                    return Err(truncated(off + 4, len));
+                };
+                let t1 = VlanTag::from_raw(ty, be16([tag[0], tag[1]]));
+                ty = be16([tag[2], tag[3]]);
+                off += 4;
+                vlans = VlanStack::two(t0, t1);
+            }
+        }
+        Ok(L2Meta {
+            eth_dst: MacAddr(take(eth, 0)),
+            eth_src: MacAddr(take(eth, 6)),
+            vlans,
+            eth_type: ty,
+            l3_offset: off,
+        })
+    }
+}
+
 /// What follows the Ethernet header and tags.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum L3Meta {
@@ -196,42 +255,18 @@ impl PacketMeta {
     /// after that are reported inside the result.
     #[inline]
     pub fn parse(data: &[u8]) -> WireResult<PacketMeta> {
-        let len = data.len();
-        let Some(eth) = data.first_chunk::<{ ethernet::HEADER_LEN }>() else {
-            return Err(truncated(ethernet::HEADER_LEN, len));
-        };
-        let mut ty = be16([eth[12], eth[13]]);
-        let mut off = ethernet::HEADER_LEN;
-        // Up to two tags, unrolled so the stack stays in registers.
-        let mut vlans = VlanStack::EMPTY;
-        if is_tpid(ty) {
-            let Some(tag) = chunk::<4>(data, off) else {
-                return Err(truncated(off + 4, len));
-            };
-            let t0 = VlanTag::from_raw(ty, be16([tag[0], tag[1]]));
-            ty = be16([tag[2], tag[3]]);
-            off += 4;
-            vlans = VlanStack::one(t0);
-            if is_tpid(ty) {
-                let Some(tag) = chunk::<4>(data, off) else {
-                    return Err(truncated(off + 4, len));
-                };
-                let t1 = VlanTag::from_raw(ty, be16([tag[0], tag[1]]));
-                ty = be16([tag[2], tag[3]]);
-                off += 4;
-                vlans = VlanStack::two(t0, t1);
-            }
-        }
-        let (eth_type, l3) = match ty {
+        let l2 = L2Meta::parse(data)?;
+        let off = l2.l3_offset;
+        let (eth_type, l3) = match l2.eth_type {
             0x0800 => (EtherType::Ipv4, parse_ipv4(data, off)),
             0x86dd => (EtherType::Ipv6, parse_ipv6(data, off)),
             0x0806 => (EtherType::Arp, parse_arp(data, off)),
-            _ => (EtherType::from(ty), L3Meta::None),
+            ty => (EtherType::from(ty), L3Meta::None),
         };
         Ok(PacketMeta {
-            eth_dst: MacAddr(take(eth, 0)),
-            eth_src: MacAddr(take(eth, 6)),
-            vlans,
+            eth_dst: l2.eth_dst,
+            eth_src: l2.eth_src,
+            vlans: l2.vlans,
             eth_type,
             l3_offset: off,
             l3,
