@@ -775,22 +775,40 @@ impl LearnCounts {
 /// first quarter's.
 fn rate_steps(p: &LearnProgress, start_ns: u64) -> (Vec<RateStep>, Option<f64>) {
     let times: Vec<u64> = p.marks.iter().map_while(|m| m.get()).collect();
-    let mut steps = Vec::with_capacity(times.len());
-    let mut prev = start_ns;
-    for (i, t) in times.iter().enumerate() {
-        let dt = t.saturating_sub(prev).max(1) as f64 / 1e9;
-        steps.push(RateStep {
-            hosts: (i as u64 + 1) * p.step,
-            hosts_per_s: p.step as f64 / dt,
-        });
-        prev = *t;
+    let complete = times.len() == p.marks.len();
+    rates(&times, p.step, start_ns, complete)
+}
+
+/// [`rate_steps`] from the marks' stamps `times` (each `step` hosts after the previous;
+/// `complete` when every mark was reached).
+///
+/// A mark is stamped when the flows that reach it are read, so several marks can share a
+/// stamp: one read brought all their flows (in a small or bursty run), or switches on other
+/// threads stamped them a little out of order. Such marks share the time since the previous
+/// later stamp, instead of each taking no time (which made rates of millions of M/s).
+fn rates(times: &[u64], step: u64, start_ns: u64, complete: bool) -> (Vec<RateStep>, Option<f64>) {
+    // Seconds each mark's stretch took.
+    let mut spans = vec![0.0; times.len()];
+    let (mut prev, mut i) = (start_ns, 0);
+    while i < times.len() {
+        let t = times[i].max(prev);
+        let n = 1 + times[i + 1..].iter().take_while(|&&u| u <= t).count();
+        let each = (t - prev).max(1) as f64 / 1e9 / n as f64;
+        spans[i..i + n].fill(each);
+        (prev, i) = (t, i + n);
     }
-    let q = p.marks.len() / 4;
-    let slowdown = (q > 0 && times.len() == p.marks.len()).then(|| {
-        let first = times[q - 1].saturating_sub(start_ns).max(1) as f64;
-        let last = times[times.len() - 1]
-            .saturating_sub(times[times.len() - 1 - q])
-            .max(1) as f64;
+    let steps = spans
+        .iter()
+        .enumerate()
+        .map(|(i, span)| RateStep {
+            hosts: (i as u64 + 1) * step,
+            hosts_per_s: step as f64 / span,
+        })
+        .collect();
+    let q = spans.len() / 4;
+    let slowdown = (q > 0 && complete).then(|| {
+        let first: f64 = spans[..q].iter().sum();
+        let last: f64 = spans[spans.len() - q..].iter().sum();
         first / last
     });
     (steps, slowdown)
@@ -926,5 +944,49 @@ impl Progress {
             self.shown = false;
         }
         self.last = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::rates;
+
+    fn per_s(times: &[u64]) -> (Vec<f64>, Option<f64>) {
+        let (steps, slowdown) = rates(times, 100, 0, true);
+        (steps.iter().map(|s| s.hosts_per_s).collect(), slowdown)
+    }
+
+    #[test]
+    fn steady_learning_has_one_rate_and_no_slowdown() {
+        let (rates, slowdown) = per_s(&[1_000, 2_000, 3_000, 4_000]);
+        assert!(rates.iter().all(|&r| (r - 1e8).abs() < 1.0), "{rates:?}");
+        assert_eq!(slowdown, Some(1.0));
+    }
+
+    #[test]
+    fn marks_read_together_share_the_time_since_the_stamp_before() {
+        // Marks 2-4 came in one read: 300 hosts in the 3 µs since mark 1.
+        let (rates, slowdown) = per_s(&[1_000, 4_000, 4_000, 4_000]);
+        assert!(rates.iter().all(|&r| (r - 1e8).abs() < 1.0), "{rates:?}");
+        assert_eq!(slowdown, Some(1.0));
+        // A whole run in one read: its rate, not an infinite one.
+        let (rates, _) = per_s(&[2_000, 2_000, 2_000, 2_000]);
+        assert!(rates.iter().all(|&r| (r - 2e8).abs() < 1.0), "{rates:?}");
+    }
+
+    #[test]
+    fn marks_stamped_out_of_order_count_as_read_together() {
+        // Another thread stamped mark 3 just before mark 2.
+        let (rates, slowdown) = per_s(&[1_000, 3_000, 2_990, 4_000]);
+        assert!(rates.iter().all(|&r| (r - 1e8).abs() < 1.0), "{rates:?}");
+        assert_eq!(slowdown, Some(1.0));
+    }
+
+    #[test]
+    fn a_slower_end_shows_as_slowdown() {
+        let (_, slowdown) = per_s(&[1_000, 2_000, 3_000, 5_000]);
+        assert_eq!(slowdown, Some(0.5));
+        let (_, incomplete) = rates(&[1_000, 2_000], 100, 0, false);
+        assert_eq!(incomplete, None);
     }
 }
