@@ -32,25 +32,35 @@ use crate::BenchError;
 /// When the runtime cannot start or `listen` cannot be bound. A switch that sends something
 /// malformed loses its own connection only.
 pub fn serve(listen: SocketAddr) -> Result<(), BenchError> {
-    let rt = tokio::runtime::Builder::new_current_thread()
+    let rt = runtime()?;
+    let listener = rt
+        .block_on(TcpListener::bind(listen))
+        .map_err(|e| format!("listening on {listen}: {e}"))?;
+    rt.block_on(accept_loop(listener));
+    Ok(())
+}
+
+/// The reflector's runtime: one thread, as `sluice run`'s.
+fn runtime() -> Result<tokio::runtime::Runtime, BenchError> {
+    Ok(tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .map_err(|e| format!("starting the runtime: {e}"))?;
-    rt.block_on(async {
-        let listener = TcpListener::bind(listen)
-            .await
-            .map_err(|e| format!("listening on {listen}: {e}"))?;
-        loop {
-            let Ok((stream, _)) = listener.accept().await else {
-                // Out of descriptors, say: wait for a connection to end rather than spin.
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
-                continue;
-            };
-            tokio::spawn(async move {
-                let _ = connection(stream).await;
-            });
-        }
-    })
+        .map_err(|e| format!("starting the runtime: {e}"))?)
+}
+
+/// Serves each switch that connects to `listener` in a task of its own; runs until the
+/// process is stopped.
+async fn accept_loop(listener: TcpListener) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else {
+            // Out of descriptors, say: wait for a connection to end rather than spin.
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            continue;
+        };
+        tokio::spawn(async move {
+            let _ = connection(stream).await;
+        });
+    }
 }
 
 /// One switch, until it closes the connection or sends a malformed message.
@@ -212,16 +222,23 @@ mod tests {
     #[test]
     fn a_malformed_message_closes_only_its_own_connection() {
         use std::io::{Read, Write};
-        let port = crate::process::free_port().unwrap_or_else(|e| panic!("{e}"));
-        let addr = SocketAddr::from(([127, 0, 0, 1], port));
-        std::thread::spawn(move || serve(addr));
-        let connect = || loop {
-            if let Ok(s) = std::net::TcpStream::connect(addr) {
-                s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
-                    .unwrap_or_else(|e| panic!("{e}"));
-                return s;
-            }
-            std::thread::sleep(std::time::Duration::from_millis(10));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap_or_else(|e| panic!("{e}"));
+        let addr = listener.local_addr().unwrap_or_else(|e| panic!("{e}"));
+        // Bound before the reflector's thread starts, so the connections below find it.
+        std::thread::spawn(move || {
+            let rt = runtime().unwrap_or_else(|e| panic!("{e}"));
+            let _in_runtime = rt.enter();
+            listener
+                .set_nonblocking(true)
+                .unwrap_or_else(|e| panic!("{e}"));
+            let listener = TcpListener::from_std(listener).unwrap_or_else(|e| panic!("{e}"));
+            rt.block_on(accept_loop(listener));
+        });
+        let connect = || {
+            let s = std::net::TcpStream::connect(addr).unwrap_or_else(|e| panic!("{e}"));
+            s.set_read_timeout(Some(std::time::Duration::from_secs(10)))
+                .unwrap_or_else(|e| panic!("{e}"));
+            s
         };
         let (mut bad, mut good) = (connect(), connect());
         // A header whose length is shorter than a header.
