@@ -956,10 +956,15 @@ mod tests {
         (steps.iter().map(|s| s.hosts_per_s).collect(), slowdown)
     }
 
+    /// Every mark's stretch at `want` hosts per second.
+    fn assert_all_at(rates: &[f64], want: f64) {
+        assert!(rates.iter().all(|&r| (r - want).abs() < 1.0), "{rates:?}");
+    }
+
     #[test]
     fn steady_learning_has_one_rate_and_no_slowdown() {
         let (rates, slowdown) = per_s(&[1_000, 2_000, 3_000, 4_000]);
-        assert!(rates.iter().all(|&r| (r - 1e8).abs() < 1.0), "{rates:?}");
+        assert_all_at(&rates, 1e8);
         assert_eq!(slowdown, Some(1.0));
     }
 
@@ -967,18 +972,18 @@ mod tests {
     fn marks_read_together_share_the_time_since_the_stamp_before() {
         // Marks 2-4 came in one read: 300 hosts in the 3 µs since mark 1.
         let (rates, slowdown) = per_s(&[1_000, 4_000, 4_000, 4_000]);
-        assert!(rates.iter().all(|&r| (r - 1e8).abs() < 1.0), "{rates:?}");
+        assert_all_at(&rates, 1e8);
         assert_eq!(slowdown, Some(1.0));
         // A whole run in one read: its rate, not an infinite one.
         let (rates, _) = per_s(&[2_000, 2_000, 2_000, 2_000]);
-        assert!(rates.iter().all(|&r| (r - 2e8).abs() < 1.0), "{rates:?}");
+        assert_all_at(&rates, 2e8);
     }
 
     #[test]
     fn marks_stamped_out_of_order_count_as_read_together() {
         // Another thread stamped mark 3 just before mark 2.
         let (rates, slowdown) = per_s(&[1_000, 3_000, 2_990, 4_000]);
-        assert!(rates.iter().all(|&r| (r - 1e8).abs() < 1.0), "{rates:?}");
+        assert_all_at(&rates, 1e8);
         assert_eq!(slowdown, Some(1.0));
     }
 
