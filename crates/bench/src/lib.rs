@@ -28,6 +28,7 @@
 //! (see [`frames`]). Its own CPU use is reported next to the controller's.
 
 pub mod frames;
+mod inbox;
 pub mod process;
 pub mod reflect;
 pub mod report;

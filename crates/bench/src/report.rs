@@ -217,8 +217,11 @@ pub struct LearnResult {
     pub rate_by_hosts: Vec<RateStep>,
     /// The last quarter's rate over the first quarter's (1.0: no slowdown).
     pub slowdown: Option<f64>,
-    /// Packet-in to second flow mod, per host.
+    /// Packet-in to second flow mod, per host: from writing the packet-in to the flow mod
+    /// reaching the switch's socket (the kernel's stamp; the read time where it gives none).
     pub latency: Option<Latency>,
+    /// The same until the switch read the flow mod: with the generator's own wake-up.
+    pub latency_read: Option<Latency>,
     /// Hosts learned, sampled over time: (seconds since start, hosts).
     pub timeline: Vec<(f64, u64)>,
     /// CPU during the run.
@@ -375,15 +378,20 @@ fn learn(f: &mut fmt::Formatter<'_>, title: &str, l: &LearnResult) -> fmt::Resul
     if let Some(s) = l.slowdown {
         row(f, "last/first quarter rate", format!("{s:.2}"))?;
     }
-    if let Some(lat) = &l.latency {
-        row(
-            f,
-            "latency (packet-in->flows)",
-            format!(
-                "p50 {:.0} us  p90 {:.0} us  p99 {:.0} us  p99.9 {:.0} us  max {:.0} us",
-                lat.p50_us, lat.p90_us, lat.p99_us, lat.p999_us, lat.max_us
-            ),
-        )?;
+    for (name, lat) in [
+        ("latency (packet-in->flows)", &l.latency),
+        ("  as the generator read it", &l.latency_read),
+    ] {
+        if let Some(lat) = lat {
+            row(
+                f,
+                name,
+                format!(
+                    "p50 {:.0} us  p90 {:.0} us  p99 {:.0} us  p99.9 {:.0} us  max {:.0} us",
+                    lat.p50_us, lat.p90_us, lat.p99_us, lat.p999_us, lat.max_us
+                ),
+            )?;
+        }
     }
     row(f, "cpu", cpu(&l.cpu))?;
     Ok(())

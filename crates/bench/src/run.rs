@@ -18,7 +18,9 @@ use crate::report::{
     ConnectResult, ControllerInfo, Cpu, Latency, LearnResult, Machine, RateStep, ReloadResult,
     Report, ScaleResult, Summary, TopologyInfo,
 };
-use crate::switch::{self, Clock, LearnPlan, LearnProgress, Phase, SwitchStats, SwitchTask};
+use crate::switch::{
+    self, Clock, Latencies, LearnPlan, LearnProgress, Phase, SwitchStats, SwitchTask,
+};
 use crate::topo::{SwitchSpec, Topology};
 use crate::{BenchError, ConfigSource, Mode, Options};
 
@@ -509,18 +511,17 @@ impl Bench<'_> {
         let end_ns = progress.last.get().unwrap_or(start_ns);
         timeline.push((end_ns.saturating_sub(start_ns) as f64 / 1e9, learned));
         let seconds = end_ns.saturating_sub(start_ns) as f64 / 1e9;
-        let mut hist: Option<Histogram<u64>> = None;
+        let mut latencies: Option<Latencies> = None;
         for s in &self.stats {
-            let Some(h) = s.latency.lock().ok().and_then(|mut h| h.take()) else {
+            let Some(l) = s.latency.lock().ok().and_then(|mut l| l.take()) else {
                 continue;
             };
-            match &mut hist {
-                Some(all) => {
-                    let _ = all.add(&h);
-                }
-                None => hist = Some(h),
+            match &mut latencies {
+                Some(all) => all.add(&l),
+                None => latencies = Some(l),
             }
         }
+        let latency = |h: &Histogram<u64>| (!h.is_empty()).then(|| Latency::of(h));
         let after = LearnCounts::of(self);
         let flow_mods = after.flow_mods - before.flow_mods;
         let (rate_by_hosts, slowdown) = rate_steps(&progress, start_ns);
@@ -549,7 +550,8 @@ impl Bench<'_> {
             },
             rate_by_hosts,
             slowdown,
-            latency: hist.as_ref().filter(|h| !h.is_empty()).map(Latency::of),
+            latency: latencies.as_ref().and_then(|l| latency(&l.arrived)),
+            latency_read: latencies.as_ref().and_then(|l| latency(&l.read)),
             timeline,
             cpu,
         }

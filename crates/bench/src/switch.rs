@@ -17,7 +17,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use bytes::{Buf, BytesMut};
 use hdrhistogram::Histogram;
 use sluice_ofp::msg::error::BadRequestCode;
 use sluice_ofp::msg::hello::Hello;
@@ -37,6 +36,7 @@ use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, watch};
 use tokio::time::Instant;
 
 use crate::frames::{self, Command, MAX_HOSTS_PER_SWITCH, host_mac, parse_host_mac};
+use crate::inbox::{self, Inbox};
 use crate::topo::SwitchSpec;
 
 /// Nanoseconds since the start of the run: the time base of every stamp.
@@ -149,7 +149,7 @@ pub(crate) struct SwitchStats {
     /// Set when the current learn run's packet-ins are all answered or lost.
     pub(crate) learn_done: AtomicBool,
     /// Packet-in to flow-mod latencies of the current learn run, in nanoseconds.
-    pub(crate) latency: Mutex<Option<Histogram<u64>>>,
+    pub(crate) latency: Mutex<Option<Latencies>>,
 }
 
 impl SwitchStats {
@@ -205,6 +205,48 @@ pub(crate) fn latency_histogram() -> Histogram<u64> {
     // The bounds are constants that hdrhistogram accepts.
     #[allow(clippy::unwrap_used)]
     Histogram::new_with_bounds(1, 100_000_000_000, 3).unwrap()
+}
+
+/// When a switch got something from the controller, in nanoseconds of the run's clock.
+#[derive(Debug, Clone, Copy)]
+struct Times {
+    /// When the switch read it.
+    read: u64,
+    /// When it reached the switch's socket (the read time if the kernel did not say).
+    arrived: u64,
+}
+
+/// Packet-in to flow-mod latencies of a learn run, in nanoseconds.
+#[derive(Debug)]
+pub(crate) struct Latencies {
+    /// Until the flows reached the switch's socket: the controller's latency.
+    pub(crate) arrived: Histogram<u64>,
+    /// Until the switch read them: with the generator's own wake-up.
+    pub(crate) read: Histogram<u64>,
+}
+
+impl Latencies {
+    fn new() -> Self {
+        Latencies {
+            arrived: latency_histogram(),
+            read: latency_histogram(),
+        }
+    }
+
+    fn record(&mut self, sent_ns: u64, times: Times) {
+        for (h, t) in [
+            (&mut self.arrived, times.arrived),
+            (&mut self.read, times.read),
+        ] {
+            h.saturating_record(t.saturating_sub(sent_ns).max(1));
+        }
+    }
+
+    pub(crate) fn add(&mut self, other: &Latencies) {
+        // Both have the same bounds, so adding cannot fail.
+        let _ = self.arrived.add(&other.arrived);
+        let _ = self.read.add(&other.read);
+    }
 }
 
 /// Hosts learned by all switches together, and when the total crossed each twentieth of the
@@ -315,7 +357,7 @@ struct Learner {
     /// The lowest host offset that may still be outstanding.
     oldest: u32,
     start: Instant,
-    hist: Histogram<u64>,
+    latencies: Latencies,
 }
 
 impl Learner {
@@ -333,7 +375,7 @@ impl Learner {
             outstanding: 0,
             oldest: 0,
             start: Instant::now(),
-            hist: latency_histogram(),
+            latencies: Latencies::new(),
             plan,
         }
     }
@@ -391,7 +433,7 @@ type End = String;
 struct Emu {
     task: SwitchTask,
     stream: TcpStream,
-    rbuf: BytesMut,
+    inbox: Inbox,
     wbuf: Vec<u8>,
     wpos: usize,
     next_xid: u32,
@@ -432,10 +474,12 @@ async fn connect_and_serve(task: SwitchTask) -> Result<(), End> {
     stream
         .set_nodelay(true)
         .map_err(|e| format!("TCP_NODELAY: {e}"))?;
+    // Without stamps the read time stands in for the arrival time (see `inbox`).
+    let _ = inbox::stamp_arrivals(&stream);
     let mut emu = Emu {
         task,
         stream,
-        rbuf: BytesMut::with_capacity(8 * 1024),
+        inbox: Inbox::default(),
         wbuf: Vec::with_capacity(4 * 1024),
         wpos: 0,
         next_xid: 1,
@@ -490,18 +534,22 @@ impl Emu {
         Ok(())
     }
 
-    /// Reads what the socket has (up to 4 MiB). Returns false at end of stream.
-    fn fill(&mut self) -> Result<bool, End> {
-        let start = self.rbuf.len();
+    /// Reads what the socket has (up to 4 MiB). Returns whether the stream is still open,
+    /// and when the last of what was read arrived, if the kernel said.
+    fn fill(&mut self) -> Result<(bool, Option<u64>), End> {
+        let mut total = 0;
+        let mut arrived = None;
         loop {
-            if self.rbuf.capacity() - self.rbuf.len() < 16 * 1024 {
-                self.rbuf.reserve(64 * 1024);
-            }
-            match self.stream.try_read_buf(&mut self.rbuf) {
-                Ok(0) => return Ok(false),
-                Ok(_) if self.rbuf.len() - start >= 4 << 20 => return Ok(true),
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(true),
+            match self.inbox.read(&self.stream, &self.task.clock) {
+                Ok((0, _)) => return Ok((false, arrived)),
+                Ok((n, stamp)) => {
+                    arrived = arrived.max(stamp);
+                    total += n;
+                    if total >= 4 << 20 {
+                        return Ok((true, arrived));
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok((true, arrived)),
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(format!("read: {e}")),
             }
@@ -554,13 +602,13 @@ impl Emu {
                 ready = self.stream.ready(interest) => {
                     let ready = ready.map_err(|e| format!("poll: {e}"))?;
                     if ready.is_readable() {
-                        let open = self.fill()?;
-                        self.handle_frames()?;
+                        let (open, arrived) = self.fill()?;
+                        self.handle_frames(arrived)?;
                         if !open {
-                            return Err(if self.rbuf.is_empty() {
+                            return Err(if self.inbox.is_empty() {
                                 "the controller closed the connection".into()
                             } else {
-                                format!("the controller closed the connection {} bytes into a message", self.rbuf.len())
+                                format!("the controller closed the connection {} bytes into a message", self.inbox.len())
                             });
                         }
                     }
@@ -646,18 +694,16 @@ impl Emu {
     /// Ends the current learn run's part on this switch: its latencies go to the stats.
     fn finish_learning(&mut self) {
         if let Some(l) = self.learner.take() {
-            self.publish_latency(l.hist);
+            self.publish_latency(l.latencies);
             self.task.stats.learn_done.store(true, Relaxed);
         }
     }
 
-    fn publish_latency(&self, hist: Histogram<u64>) {
+    fn publish_latency(&self, latencies: Latencies) {
         if let Ok(mut h) = self.task.stats.latency.lock() {
             match h.as_mut() {
-                Some(h) => {
-                    let _ = h.add(&hist);
-                }
-                None => *h = Some(hist),
+                Some(h) => h.add(&latencies),
+                None => *h = Some(latencies),
             }
         }
     }
@@ -668,13 +714,19 @@ impl Emu {
         }
     }
 
-    /// Handles every complete frame in the read buffer.
-    fn handle_frames(&mut self) -> Result<(), End> {
+    /// Handles every complete frame in the read buffer; the last of them arrived at
+    /// `arrived`, if known.
+    fn handle_frames(&mut self, arrived: Option<u64>) -> Result<(), End> {
         let now = Instant::now();
         let now_ns = self.task.clock.ns(now);
+        let times = Times {
+            read: now_ns,
+            arrived: arrived.map_or(now_ns, |a| a.min(now_ns)),
+        };
         let mut tally = Tally::default();
         // The frames are handled in place; the buffer is advanced past them once.
-        let mut rbuf = std::mem::take(&mut self.rbuf);
+        let inbox = std::mem::take(&mut self.inbox);
+        let rbuf = inbox.data();
         let mut at = 0;
         let result = loop {
             let len = match frame_len(&rbuf[at..]) {
@@ -685,7 +737,7 @@ impl Emu {
             let frame = &rbuf[at..at + len];
             at += len;
             let handled = if frame[1] == frames::FLOW_MOD {
-                self.flow_mod(frame, now_ns, &mut tally)
+                self.flow_mod(frame, times, &mut tally)
             } else {
                 self.message(frame, now_ns, &mut tally)
             };
@@ -694,8 +746,8 @@ impl Emu {
             }
         };
         let got_any = at > 0;
-        rbuf.advance(at);
-        self.rbuf = rbuf;
+        self.inbox = inbox;
+        self.inbox.consume(at);
         result?;
         if !got_any {
             return Ok(());
@@ -725,7 +777,7 @@ impl Emu {
         Ok(())
     }
 
-    fn flow_mod(&mut self, frame: &[u8], now_ns: u64, tally: &mut Tally) -> Result<(), End> {
+    fn flow_mod(&mut self, frame: &[u8], times: Times, tally: &mut Tally) -> Result<(), End> {
         let Some(fm) = frames::scan_flow_mod(frame) else {
             return Err(format!(
                 "malformed FLOW_MOD from the controller ({} bytes)",
@@ -766,8 +818,7 @@ impl Emu {
         }
         slot.seen |= bit;
         if slot.seen == 3 {
-            l.hist
-                .saturating_record(now_ns.saturating_sub(slot.sent_ns).max(1));
+            l.latencies.record(slot.sent_ns, times);
             slot.host = 0;
             l.outstanding -= 1;
             tally.learned += 1;

@@ -83,6 +83,12 @@ fn learn_answers_every_packet_in_with_two_flows() {
         assert_eq!(u(&run["stray"]), 0, "{run}");
         assert_eq!(u(&run["flow_mods"]), 6000, "{run}");
         assert_eq!(u(&run["latency"]["count"]), 3000, "{run}");
+        // A flow mod reaches the switch's socket before the switch reads it.
+        assert_eq!(u(&run["latency_read"]["count"]), 3000, "{run}");
+        for p in ["p50_us", "p99_us", "max_us"] {
+            let (arrived, read) = (&run["latency"][p], &run["latency_read"][p]);
+            assert!(arrived.as_f64() <= read.as_f64(), "{p}: {run}");
+        }
         assert!(run["hosts_per_s"].as_f64().unwrap() > 0.0, "{run}");
         let steal = run["cpu"]["steal"].as_f64().unwrap();
         assert!((0.0..=1.0).contains(&steal), "{run}");
