@@ -535,25 +535,30 @@ impl Emu {
     }
 
     /// Reads what the socket has (up to 4 MiB). Returns whether the stream is still open,
-    /// and when the last of what was read arrived, if the kernel said.
+    /// and when the last of what was read arrived, if the kernel stamped all of it.
     fn fill(&mut self) -> Result<(bool, Option<u64>), End> {
         let mut total = 0;
-        let mut arrived = None;
-        loop {
+        let mut latest = None;
+        let mut all_stamped = true;
+        let open = loop {
             match self.inbox.read(&self.stream, &self.task.clock) {
-                Ok((0, _)) => return Ok((false, arrived)),
+                Ok((0, _)) => break false,
                 Ok((n, stamp)) => {
-                    arrived = arrived.max(stamp);
+                    match stamp {
+                        Some(_) => latest = latest.max(stamp),
+                        None => all_stamped = false,
+                    }
                     total += n;
                     if total >= 4 << 20 {
-                        return Ok((true, arrived));
+                        break true;
                     }
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok((true, arrived)),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => break true,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) => return Err(format!("read: {e}")),
             }
-        }
+        };
+        Ok((open, latest.filter(|_| all_stamped)))
     }
 
     async fn serve(&mut self) -> Result<(), End> {
