@@ -264,7 +264,8 @@ impl Conn {
     }
 
     /// Appends messages the controller encoded, giving each a fresh xid, and tracks those the
-    /// switch will reply to. One copy of the whole batch, then a pass to stamp the xids.
+    /// switch will reply to. One copy of the whole batch, then a pass to stamp the xids; only
+    /// the batch's last `RECENT` messages are remembered, the others being pushed out by them.
     fn queue_encoded(&mut self, msgs: &Encoded) {
         let Conn {
             wbuf,
@@ -273,6 +274,10 @@ impl Conn {
             recent,
             ..
         } = self;
+        // Where each of the last `RECENT` frames is in `wbuf`, in a ring: (xid, start, end).
+        let mut last = [(0u32, 0usize, 0usize); RECENT];
+        let mut count = 0;
+        let mut at = wbuf.len();
         msgs.write_stamped(wbuf, |frame| {
             let xid = *next_xid;
             *next_xid = next_xid.wrapping_add(1).max(1);
@@ -282,9 +287,15 @@ impl Conn {
                 }
                 pending.insert(xid, Pending::Other);
             }
-            remember(recent, xid, frame);
+            last[count % RECENT] = (xid, at, at + frame.len());
+            count += 1;
+            at += frame.len();
             xid
         });
+        for i in count.saturating_sub(RECENT)..count {
+            let (xid, start, end) = last[i % RECENT];
+            remember(recent, xid, &wbuf[start..end]);
+        }
     }
 
     /// Encodes a reply with the request's xid.

@@ -423,6 +423,53 @@ async fn switch_errors_name_the_refused_message() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_error_for_one_of_a_large_batchs_last_messages_names_it() {
+    let mut srv = start(Options::default()).await;
+    let mut sw = FakeSwitch::connect(srv.addr, 6, vec![]).await;
+    while srv.handle.datapaths().await.unwrap().is_empty() {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let handle = srv.handle.clone();
+    let flows = (0..100)
+        .map(|i| {
+            Message::FlowMod(FlowMod {
+                table_id: 200,
+                priority: 1000 + i,
+                ..FlowMod::default()
+            })
+        })
+        .collect();
+    let sent = tokio::spawn(async move { handle.send(6, flows).await });
+    let mut got = Vec::new();
+    while got.len() < 100 {
+        let (xid, m) = sw.recv().await.unwrap();
+        if let Message::FlowMod(_) = m {
+            got.push((xid, m.to_bytes(xid).unwrap()));
+        }
+    }
+    // The 90th of the batch is refused: among the last 32 sent, so it is named.
+    let (xid, bytes) = &got[89];
+    let err = sluice_ofp::ErrorMsg::for_request(
+        sluice_ofp::OfError::FlowModFailed(sluice_ofp::msg::error::FlowModFailedCode::BadTableId),
+        bytes,
+    );
+    sw.send(*xid, Message::Error(err)).await;
+    let n = srv
+        .wait_for("the error", |n| {
+            matches!(n, Notification::SwitchError { .. })
+        })
+        .await;
+    let Notification::SwitchError { request, .. } = n else {
+        unreachable!()
+    };
+    let request = request.expect("the refused flow is named");
+    assert!(request.contains("priority=1089"), "{request}");
+    let (bxid, _) = sw.recv().await.unwrap();
+    sw.send(bxid, Message::BarrierReply).await;
+    assert_eq!(timeout(WAIT, sent).await.unwrap().unwrap(), Ok(()));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_connection_for_the_same_datapath_replaces_the_first() {
     let mut srv = start(Options::default()).await;
     let mut first = FakeSwitch::connect(srv.addr, 9, vec![]).await;
