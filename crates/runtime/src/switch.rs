@@ -439,10 +439,15 @@ impl Conn {
 
     /// Decodes a frame; an undecodable frame ends the connection (after telling the switch).
     fn decode(&mut self, frame: Bytes) -> Result<(u32, Message), Close> {
-        match Message::decode(frame.clone()) {
+        // An ERROR carries at most the request's first 64 bytes; keeping a copy of them
+        // spares a reference-count update on every frame.
+        let mut head = [0u8; 64];
+        let head_len = frame.len().min(head.len());
+        head[..head_len].copy_from_slice(&frame[..head_len]);
+        match Message::decode(frame) {
             Ok((h, m)) => Ok((h.xid, m)),
             Err(e) => {
-                self.send_error(e.of_error(), &frame);
+                self.send_error(e.of_error(), &head[..head_len]);
                 Err(Close::Protocol(e.to_string()))
             }
         }

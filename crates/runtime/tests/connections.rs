@@ -470,6 +470,32 @@ async fn an_error_for_one_of_a_large_batchs_last_messages_names_it() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_message_is_quoted_in_the_error_before_the_connection_closes() {
+    let mut srv = start(Options::default()).await;
+    let mut sw = FakeSwitch::connect(srv.addr, 7, vec![]).await;
+    srv.wait_for("the switch", |n| {
+        matches!(n, Notification::DpConnected { .. })
+    })
+    .await;
+    // A PORT_STATUS of 100 bytes where 80 are due (a bad length), sent in two writes:
+    // longer than the 64 bytes an ERROR quotes.
+    let mut bad = vec![4u8, 12, 0, 100, 0, 0, 0, 9];
+    bad.extend((0..92u8).map(|i| i.wrapping_mul(7)));
+    bad[8] = 0; // reason: add
+    sw.stream.write_all(&bad[..80]).await.unwrap();
+    sw.stream.write_all(&bad[80..]).await.unwrap();
+    let seen = sw.expect_closed().await;
+    let quoted = seen
+        .iter()
+        .find_map(|m| match m {
+            Message::Error(e) => Some(e.data.clone()),
+            _ => None,
+        })
+        .expect("an ERROR before the close");
+    assert_eq!(&quoted[..], &bad[..64]);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_second_connection_for_the_same_datapath_replaces_the_first() {
     let mut srv = start(Options::default()).await;
     let mut first = FakeSwitch::connect(srv.addr, 9, vec![]).await;
