@@ -123,8 +123,8 @@ const MAX_READ_GROWTH: usize = 64 * 1024;
 /// otherwise hold hundreds of megabytes of empty buffers.
 const IDLE_BUFFER: usize = 4 * 1024;
 
-/// Keeps a copy of a sent message (its xid is stamped in later, so `frame`'s own may be 0),
-/// reusing the oldest copy's buffer once `RECENT` are kept: no allocation per message.
+/// Keeps a copy of a sent message under its xid, reusing the oldest copy's buffer once
+/// `RECENT` are kept: no allocation per message.
 fn remember(recent: &mut VecDeque<(u32, Vec<u8>)>, xid: u32, frame: &[u8]) {
     let mut buf = if recent.len() == RECENT {
         recent.pop_front().map(|(_, b)| b).unwrap_or_default()
