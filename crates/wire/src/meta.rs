@@ -68,28 +68,21 @@ impl L2Meta {
     /// [`WireError::Truncated`] if the Ethernet header or a VLAN tag is cut short.
     #[inline(always)]
     pub fn parse(data: &[u8]) -> WireResult<L2Meta> {
-        let len = data.len();
         let Some(eth) = data.first_chunk::<{ ethernet::HEADER_LEN }>() else {
-            return Err(truncated(ethernet::HEADER_LEN, len));
+            return Err(truncated(ethernet::HEADER_LEN, data.len()));
         };
         let mut ty = be16([eth[12], eth[13]]);
         let mut off = ethernet::HEADER_LEN;
         // Up to two tags, unrolled so the stack stays in registers.
         let mut vlans = VlanStack::EMPTY;
         if is_tpid(ty) {
-            let Some(tag) = chunk::<4>(data, off) else {
-                return Err(truncated(off + 4, len));
-            };
-            let t0 = VlanTag::from_raw(ty, be16([tag[0], tag[1]]));
-            ty = be16([tag[2], tag[3]]);
+            let (t0, after) = tag_at(data, off, ty)?;
+            ty = after;
             off += 4;
             vlans = VlanStack::one(t0);
             if is_tpid(ty) {
-                let Some(tag) = chunk::<4>(data, off) else {
-                    return Err(truncated(off + 4, len));
-                };
-                let t1 = VlanTag::from_raw(ty, be16([tag[0], tag[1]]));
-                ty = be16([tag[2], tag[3]]);
+                let (t1, after) = tag_at(data, off, ty)?;
+                ty = after;
                 off += 4;
                 vlans = VlanStack::two(t0, t1);
             }
@@ -221,6 +214,18 @@ pub struct Icmpv6Meta {
 #[inline(always)]
 fn chunk<const N: usize>(data: &[u8], at: usize) -> Option<&[u8; N]> {
     data.get(at..)?.first_chunk::<N>()
+}
+
+/// The VLAN tag at `at`, whose TPID `tpid` came before it, and the EtherType after it.
+#[inline(always)]
+fn tag_at(data: &[u8], at: usize, tpid: u16) -> WireResult<(VlanTag, u16)> {
+    let Some(tag) = chunk::<4>(data, at) else {
+        return Err(truncated(at + 4, data.len()));
+    };
+    Ok((
+        VlanTag::from_raw(tpid, be16([tag[0], tag[1]])),
+        be16([tag[2], tag[3]]),
+    ))
 }
 
 /// Whether an EtherType is a VLAN TPID (0x8100, 0x88a8, 0x9100).
