@@ -158,6 +158,30 @@ impl FakeSwitch {
         }
     }
 
+    /// The next `n` flow mods, each with its xid and its bytes as sent; other messages are
+    /// passed over.
+    async fn recv_flows(&mut self, n: usize) -> Vec<(u32, Bytes)> {
+        let mut flows = Vec::new();
+        while flows.len() < n {
+            let (xid, m) = self.recv().await.unwrap();
+            if let Message::FlowMod(_) = m {
+                flows.push((xid, m.to_bytes(xid).unwrap()));
+            }
+        }
+        flows
+    }
+
+    /// Refuses the flow mod sent as `xid` (its bytes `request`): a bad table, as OVS says.
+    async fn refuse_flow(&mut self, xid: u32, request: &[u8]) {
+        let err = sluice_ofp::ErrorMsg::for_request(
+            sluice_ofp::OfError::FlowModFailed(
+                sluice_ofp::msg::error::FlowModFailedCode::BadTableId,
+            ),
+            request,
+        );
+        self.send(xid, Message::Error(err)).await;
+    }
+
     /// Reads until the controller closes the connection; panics if it does not within `WAIT`.
     async fn expect_closed(&mut self) -> Vec<Message> {
         let mut seen = Vec::new();
@@ -386,17 +410,8 @@ async fn switch_errors_name_the_refused_message() {
         ..FlowMod::default()
     });
     let sent = tokio::spawn(async move { handle.send(5, vec![flow]).await });
-    let (xid, bytes) = loop {
-        let (xid, m) = sw.recv().await.unwrap();
-        if let Message::FlowMod(_) = m {
-            break (xid, m.to_bytes(xid).unwrap());
-        }
-    };
-    let err = sluice_ofp::ErrorMsg::for_request(
-        sluice_ofp::OfError::FlowModFailed(sluice_ofp::msg::error::FlowModFailedCode::BadTableId),
-        &bytes,
-    );
-    sw.send(xid, Message::Error(err)).await;
+    let (xid, bytes) = sw.recv_flows(1).await.remove(0);
+    sw.refuse_flow(xid, &bytes).await;
     let n = srv
         .wait_for("the error", |n| {
             matches!(n, Notification::SwitchError { .. })
@@ -440,20 +455,10 @@ async fn an_error_for_one_of_a_large_batchs_last_messages_names_it() {
         })
         .collect();
     let sent = tokio::spawn(async move { handle.send(6, flows).await });
-    let mut got = Vec::new();
-    while got.len() < 100 {
-        let (xid, m) = sw.recv().await.unwrap();
-        if let Message::FlowMod(_) = m {
-            got.push((xid, m.to_bytes(xid).unwrap()));
-        }
-    }
+    let got = sw.recv_flows(100).await;
     // The 90th of the batch is refused: among the last 32 sent, so it is named.
     let (xid, bytes) = &got[89];
-    let err = sluice_ofp::ErrorMsg::for_request(
-        sluice_ofp::OfError::FlowModFailed(sluice_ofp::msg::error::FlowModFailedCode::BadTableId),
-        bytes,
-    );
-    sw.send(*xid, Message::Error(err)).await;
+    sw.refuse_flow(*xid, bytes).await;
     let n = srv
         .wait_for("the error", |n| {
             matches!(n, Notification::SwitchError { .. })
